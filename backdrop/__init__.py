@@ -1,0 +1,1 @@
+"""Backdrop: a datastore for service-performance data."""

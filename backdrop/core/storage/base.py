@@ -1,0 +1,241 @@
+"""The storage interface every engine implements, and the value objects it speaks.
+
+Engines hold three things: data-set configurations (each with a version), the records of
+each data set, and other administration documents (transforms, dashboards). They know
+nothing of HTTP or of the query-string language: the core hands them the value objects
+below and shapes what they return.
+
+Conventions every engine follows (the contract suite in tests/storage pins them):
+
+* Records passed to `save_records` are normalised dicts (see core/records.py): `_id` is a
+  string, date fields (`_timestamp`, `_start_at`, `_end_at`, `_updated_at` and the six
+  `_<period>_start_at` keys) are timezone-aware UTC datetimes. Engines store them as the
+  ISO strings of `isoformat()` (`2012-12-12T00:00:00+00:00`), which is also what raw
+  queries return: records come back exactly as a client will see them.
+* Versions come from one database-wide sequence, are never reused, and every change to a
+  data set's records or configuration takes a new one in the same transaction. Callers
+  read the version *before* the configuration and the records, so a cached answer can
+  only ever be filed under a version older than its data, never newer.
+* Values compare as JSON values: booleans are not numbers, strings compare by code point,
+  and across types the order is null, false, true, numbers, strings.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterator, Sequence
+
+PERIODS = ("hour", "day", "week", "month", "quarter", "year")
+
+
+class StorageError(Exception):
+    """The engine could not do what was asked (connection lost, disk full, …)."""
+
+
+class AlreadyExists(StorageError):
+    """A configuration or document with that key (or that group and type) exists."""
+
+
+class NotFound(StorageError):
+    """No configuration or document with that key."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One condition on a record field.
+
+    `prefix=False`: the field equals `value` (a str matches only JSON strings, a bool only
+    JSON booleans). `prefix=True`: the field is a string starting with `value`, literally.
+    """
+
+    field: str
+    value: str | bool
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """`start <= _timestamp < end` (or `<= end` when inclusive); None leaves a side open.
+
+    Records without a `_timestamp` never match a bounded range.
+    """
+
+    start: datetime | None = None
+    end: datetime | None = None
+    end_inclusive: bool = False
+
+    @property
+    def bounded(self) -> bool:
+        return self.start is not None or self.end is not None
+
+
+@dataclass(frozen=True)
+class Sort:
+    field: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    """A raw query: matching records as stored, in storage (write) order unless sorted."""
+
+    filters: tuple[Filter, ...] = ()
+    time: TimeRange = TimeRange()
+    sort: Sort | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Collect:
+    """What the core needs of one collected field; the engine computes these per row."""
+
+    field: str
+    want_set: bool = False
+
+
+@dataclass(frozen=True)
+class AggregateQuery:
+    """Count (and collect) matching records per period bucket and/or group.
+
+    Records lacking a `group_by` field (or having it null) are left out; with a `period`,
+    records without `_timestamp` are left out. Rows come in no particular order.
+    """
+
+    filters: tuple[Filter, ...] = ()
+    time: TimeRange = TimeRange()
+    period: str | None = None
+    group_by: tuple[str, ...] = ()
+    collect: tuple[Collect, ...] = ()
+
+
+@dataclass
+class FieldStats:
+    """Reductions of one collected field within one aggregate row.
+
+    `sum` is the sum of the numeric values only (booleans, strings, nulls skipped; 0 when
+    there are none; ints stay ints); `numeric_count` how many numbers were summed; `count`
+    the number of present non-null values; `values` the distinct non-null values in the
+    cross-type order (only when `Collect.want_set`).
+    """
+
+    sum: int | float = 0
+    numeric_count: int = 0
+    count: int = 0
+    values: list | None = None
+
+
+@dataclass
+class AggregateRow:
+    period_start: datetime | None
+    group: tuple
+    count: int
+    fields: dict[str, FieldStats] = field(default_factory=dict)
+
+
+class Storage(ABC):
+    """One database holding configurations, records and administration documents."""
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections; the object is unusable afterwards."""
+
+    # --- data-set configurations ---------------------------------------------------------
+
+    @abstractmethod
+    def create_data_set(self, config: dict) -> None:
+        """Store a new configuration (`name`, `data_group`, `data_type` keys are required).
+
+        Raises AlreadyExists when the name or the (data_group, data_type) pair is taken.
+        """
+
+    @abstractmethod
+    def replace_data_set(self, name: str, config: dict) -> None:
+        """Replace a configuration, keeping its records. NotFound / AlreadyExists (pair)."""
+
+    @abstractmethod
+    def delete_data_set(self, name: str) -> bool:
+        """Delete the configuration and every record of it; False if there was none."""
+
+    @abstractmethod
+    def get_data_set(self, name: str) -> dict | None:
+        """The configuration named `name`."""
+
+    @abstractmethod
+    def find_data_set(self, data_group: str, data_type: str) -> dict | None:
+        """The configuration for that group and type."""
+
+    @abstractmethod
+    def list_data_sets(self) -> list[dict]:
+        """Every configuration, sorted by name."""
+
+    @abstractmethod
+    def data_set_version(self, name: str) -> int | None:
+        """The data set's current version (None when it does not exist)."""
+
+    # --- other administration documents (transforms, dashboards) -------------------------
+
+    @abstractmethod
+    def put_document(self, kind: str, key: str, document: dict, *, create: bool) -> None:
+        """Store a document. create=True: AlreadyExists if the key is taken; False: NotFound if absent."""
+
+    @abstractmethod
+    def get_document(self, kind: str, key: str) -> dict | None: ...
+
+    @abstractmethod
+    def list_documents(self, kind: str) -> list[dict]:
+        """Every document of that kind, sorted by key."""
+
+    @abstractmethod
+    def delete_document(self, kind: str, key: str) -> bool: ...
+
+    # --- records -------------------------------------------------------------------------
+
+    @abstractmethod
+    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
+        """Store a batch in one transaction: all of it or nothing.
+
+        A record whose `_id` exists replaces the stored one entirely (and counts as written
+        now); a later record of the batch with the same `_id` wins. With `capped_size` > 0,
+        after the write, records are deleted oldest-written first (batch position breaks
+        ties) until the total size is at most `capped_size` bytes, counting each record as
+        the UTF-8 length of json.dumps(record, sort_keys=True, separators=(',', ':'),
+        ensure_ascii=False) of the record as a raw query returns it. Takes a new version.
+        """
+
+    @abstractmethod
+    def empty_data_set(self, name: str) -> None:
+        """Delete every record of the data set (its configuration stays). New version."""
+
+    @abstractmethod
+    def get_record(self, name: str, record_id: str) -> dict | None:
+        """One record as a raw query returns it."""
+
+    @abstractmethod
+    def delete_record(self, name: str, record_id: str) -> bool:
+        """Delete one record; False if there was none. New version when one was deleted."""
+
+    @abstractmethod
+    def last_updated(self) -> dict[str, datetime]:
+        """Newest `_updated_at` of every data set that has records, by data-set name."""
+
+    @abstractmethod
+    def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
+        """Raw query: matching records as stored, streamed; sort and limit run in the engine."""
+
+    @abstractmethod
+    def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
+        """Grouped query computed inside the engine (GROUP BY, period buckets in UTC)."""
+
+
+def record_size(record: dict) -> int:
+    """Bytes a record counts against `capped_size` (contract §3); `record` as a raw query returns it."""
+    import json
+
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode("utf-8"))
+
+
+Row = dict[str, Any]

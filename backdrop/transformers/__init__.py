@@ -1,0 +1,1 @@
+"""Transforms: the Celery worker, dispatch after writes, one module per task."""

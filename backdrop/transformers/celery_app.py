@@ -1,0 +1,40 @@
+"""Build the Celery app from Settings, so the write app and the worker agree on the broker."""
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from backdrop.settings import Settings
+
+
+def broker_options(settings: Settings) -> dict:
+    """Transport options: kombu's filesystem transport needs its folders (created here)."""
+    if not settings.broker_url.startswith("filesystem://"):
+        return {}
+    folder = settings.broker_folder
+    for sub in ("out", "processed"):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+    queue = os.path.join(folder, "out")
+    return {
+        "data_folder_in": queue,
+        "data_folder_out": queue,
+        "processed_folder": os.path.join(folder, "processed"),
+        "store_processed": False,
+    }
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("backdrop", broker=settings.broker_url)
+    app.conf.update(
+        broker_transport_options=broker_options(settings),
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+    )
+    return app

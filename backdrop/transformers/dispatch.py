@@ -1,0 +1,41 @@
+"""Enqueue the worker's entry task after a committed write.
+
+Dispatch never fails a write: the records are already stored when it runs, so a broker
+that cannot be reached is logged and the client still gets its 200.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from celery import Celery
+
+log = logging.getLogger(__name__)
+
+ENTRYPOINT = "backdrop.entrypoint"
+
+
+class Dispatcher:
+    """Sends entry tasks through one Celery app (built lazily: nothing connects at import)."""
+
+    def __init__(self, settings):
+        self._settings = settings
+        self._celery: Celery | None = None
+
+    def _app(self) -> Celery:
+        if self._celery is None:
+            from backdrop.transformers.celery_app import make_celery
+
+            self._celery = make_celery(self._settings)
+        return self._celery
+
+    def transforms_requested(self, data_set_name: str, earliest: datetime, latest: datetime) -> bool:
+        """Enqueue `entrypoint(name, earliest, latest)`; False (and a log line) if the broker failed."""
+        try:
+            self._app().send_task(
+                ENTRYPOINT, args=[data_set_name, earliest.isoformat(), latest.isoformat()]
+            )
+            return True
+        except Exception:  # any broker failure: the write has committed and must stand
+            log.exception("could not enqueue transforms for %s", data_set_name)
+            return False

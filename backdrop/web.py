@@ -1,0 +1,94 @@
+"""What the read and write apps share: JSON responses, JSON error pages, storage per process.
+
+Both apps answer every error as `{"status": "error", "message": …}`; a 500 is logged with
+its traceback and answered without leaking internals beyond the exception's class.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from flask import Flask, Response, g
+from werkzeug.exceptions import HTTPException
+
+from backdrop.core.storage import open_storage
+from backdrop.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+ROUTING_MESSAGES = {404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large"}
+
+
+def dumps(data: Any) -> bytes:
+    """JSON bytes; datetimes as ISO 8601 with +00:00 (naive ones are taken as UTC)."""
+    return orjson.dumps(data, option=orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS)
+
+
+def json_response(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(dumps(data), status=status, mimetype=JSON, headers=headers)
+
+
+def error_response(status: int, message: str, headers: dict | None = None) -> Response:
+    return json_response({"status": "error", "message": message}, status, headers)
+
+
+class ApiError(Exception):
+    """Raised anywhere in a request to answer with a JSON error (or any JSON body)."""
+
+    def __init__(self, status: int, message: str | None = None, *, body: Any = None, headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.body = body if body is not None else {"status": "error", "message": message}
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        return json_response(self.body, self.status, self.headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON answers for routing errors, ApiError and unexpected exceptions."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError):
+        return error.response()
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        message = ROUTING_MESSAGES.get(error.code) or error.description or error.name
+        response = error_response(error.code or 500, message)
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error")
+        return error_response(500, f"Internal Server Error: {type(error).__name__}")
+
+
+def install_storage(app: Flask, settings: Settings) -> None:
+    """Open the engine lazily, once per worker process (gunicorn forks after create_app)."""
+    app.config["BACKDROP_SETTINGS"] = settings
+    app.extensions["backdrop_storage"] = None
+
+    def storage():
+        engine = app.extensions.get("backdrop_storage")
+        if engine is None:
+            engine = open_storage(settings.database_url, pool_size=settings.db_pool_size)
+            app.extensions["backdrop_storage"] = engine
+        return engine
+
+    app.extensions["backdrop_storage_factory"] = storage
+
+
+def get_storage(app: Flask):
+    return app.extensions["backdrop_storage_factory"]()
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )

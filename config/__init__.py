@@ -1,0 +1,1 @@
+"""Per-environment defaults. Each module defines DEFAULTS; environment variables override them."""

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Run every test: pytest (unit tests and the storage contract suite), then behave (features
+# over real HTTP) once per available engine. Exit 0 only when everything that ran passed.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+. tools/venv.sh
+ensure_venv "$root" test || exit 1
+
+started=()   # services this script started, stopped again on exit
+cleanup() {
+  # Every process this script started (apps, workers, test runners) goes with it.
+  local kids
+  kids=$(pgrep -P $$ 2>/dev/null || true)
+  for pid in $kids; do pkill -TERM -P "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; done
+  for service in "${started[@]}"; do
+    case "$service" in
+      postgres) pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main stop >/dev/null 2>&1 || true ;;
+      rabbitmq) rabbitmqctl stop >/dev/null 2>&1 || true ;;
+    esac
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# PostgreSQL: the machine's server on 127.0.0.1:5432 (trust auth); each run makes its own databases.
+export BACKDROP_TEST_POSTGRES_URL="${BACKDROP_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}"
+if ! port_open 5432 && command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+  echo "Starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start && started+=(postgres)
+  for _ in $(seq 20); do port_open 5432 && break; sleep 0.5; done
+fi
+if port_open 5432; then
+  export BACKDROP_TEST_POSTGRES=1
+else
+  echo "SKIP postgres: no PostgreSQL server on 127.0.0.1:5432 and none could be started"
+  export BACKDROP_TEST_POSTGRES=0
+fi
+
+# RabbitMQ: the machine's broker on 127.0.0.1:5672 (guest/guest), for the transform end-to-end tests.
+export BACKDROP_TEST_AMQP_URL="${BACKDROP_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672//}"
+if ! port_open 5672 && command -v rabbitmq-server >/dev/null 2>&1; then
+  echo "Starting RabbitMQ"
+  rabbitmq-server -detached && started+=(rabbitmq)
+  for _ in $(seq 60); do port_open 5672 && break; sleep 1; done
+fi
+if port_open 5672; then
+  export BACKDROP_TEST_RABBITMQ=1
+else
+  echo "SKIP rabbitmq: no RabbitMQ on 127.0.0.1:5672 and none could be started"
+  export BACKDROP_TEST_RABBITMQ=0
+fi
+
+export BACKDROP_ENV=test
+status=0
+
+echo "== pytest"
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=1
+
+engines=(sqlite)
+[ "$BACKDROP_TEST_POSTGRES" = 1 ] && [ -f backdrop/core/storage/postgres.py ] && engines+=(postgres)
+for engine in "${engines[@]}"; do
+  echo "== behave ($engine)"
+  BACKDROP_TEST_ENGINE="$engine" .venv/bin/behave --format progress --no-capture-stderr features || status=1
+done
+
+if [ "$status" = 0 ]; then echo "All test suites passed."; else echo "Some tests FAILED."; fi
+exit "$status"
