@@ -11,6 +11,10 @@ class UnsupportedDatabase(StorageError):
 def open_storage(url: str, *, pool_size: int = 10) -> Storage:
     """Open the engine named by `url` (sqlite:///…, postgresql://…); nothing connects at import."""
     scheme = url.split(":", 1)[0].lower()
+    if scheme == "memory":  # one process only: the reference engine for tests
+        from .memory import MemoryStorage
+
+        return MemoryStorage()
     if scheme == "sqlite":
         from .sqlite import SQLiteStorage
 
