@@ -36,5 +36,8 @@ def make_celery(settings: Settings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         timezone="UTC",
+        # A write must not hang on a broker that is down: give up quickly, the caller logs it.
+        broker_connection_timeout=2,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
     )
     return app

@@ -1,0 +1,82 @@
+"""The write app's dispatch reaches a real Celery worker process through a real broker."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from backdrop.settings import Settings
+from backdrop.transformers.dispatch import Dispatcher
+
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+def _start_worker(environ: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [CELERY, "-A", "backdrop.transformers.worker", "worker", "-l", "info", "--pool", "solo"],
+        env=environ, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def _wait_for(log: Path, text: str, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log.read_text(errors="replace"):
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def _broker_environ(tmp_path: Path, broker_url: str) -> dict:
+    environ = dict(os.environ)
+    environ.update(
+        BACKDROP_ENV="test",
+        BACKDROP_DATABASE_URL=f"sqlite:///{tmp_path / 'worker.db'}",
+        BACKDROP_BROKER_URL=broker_url,
+        BACKDROP_BROKER_FOLDER=str(tmp_path / "broker"),
+    )
+    return environ
+
+
+def _dispatch_and_consume(tmp_path: Path, broker_url: str) -> str:
+    environ = _broker_environ(tmp_path, broker_url)
+    name = f"worker_probe_{os.getpid()}_{int(time.time() * 1000)}"
+    moment = datetime(2014, 1, 6, tzinfo=timezone.utc)
+    assert Dispatcher(Settings.from_env(environ)).transforms_requested(name, moment, moment)
+    log = tmp_path / "worker.log"
+    worker = _start_worker(environ, log)
+    try:
+        found = _wait_for(log, f"transforms requested for {name}")
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(timeout=30)
+    assert found, log.read_text(errors="replace")[-3000:]
+    return log.read_text(errors="replace")
+
+
+def test_entry_task_dispatched_on_the_filesystem_broker_runs_in_a_worker(tmp_path):
+    output = _dispatch_and_consume(tmp_path, "filesystem://")
+    assert "2014-01-06T00:00:00+00:00" in output
+
+
+@pytest.mark.skipif(os.environ.get("BACKDROP_TEST_RABBITMQ") != "1",
+                    reason="SKIP rabbitmq: BACKDROP_TEST_RABBITMQ is not 1 (run_tests.sh sets it when RabbitMQ is up)")
+def test_entry_task_dispatched_through_rabbitmq_runs_in_a_worker(tmp_path):
+    url = os.environ.get("BACKDROP_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    output = _dispatch_and_consume(tmp_path, url)
+    assert "2014-01-06T00:00:00+00:00" in output
+
+
+def test_dispatch_to_an_unreachable_broker_reports_failure_instead_of_raising(tmp_path):
+    environ = _broker_environ(tmp_path, "amqp://guest:guest@127.0.0.1:1//")
+    settings = Settings.from_env(environ)
+    dispatcher = Dispatcher(settings)
+    dispatcher._app().conf.broker_connection_timeout = 1
+    dispatcher._app().conf.broker_connection_max_retries = 0
+    moment = datetime(2014, 1, 6, tzinfo=timezone.utc)
+    assert dispatcher.transforms_requested("nowhere", moment, moment) is False
