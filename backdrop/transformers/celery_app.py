@@ -13,7 +13,7 @@ def broker_options(settings: Settings) -> dict:
     if not settings.broker_url.startswith("filesystem://"):
         return {}
     folder = settings.broker_folder
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         os.makedirs(os.path.join(folder, sub), exist_ok=True)
     queue = os.path.join(folder, "out")
     return {
@@ -21,6 +21,7 @@ def broker_options(settings: Settings) -> dict:
         "data_folder_out": queue,
         "processed_folder": os.path.join(folder, "processed"),
         "store_processed": False,
+        "control_folder": os.path.join(folder, "control"),
     }
 
 
