@@ -1,0 +1,87 @@
+"""Helpers shared by the transform tasks: ids, instants, option checks."""
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from backdrop.core.timeseries import as_utc
+
+
+def text(value) -> str:
+    """Instants as the ISO text the read API shows (`…+00:00`); everything else as str()."""
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    return str(value)
+
+
+def encode_id(*parts) -> str:
+    """URL-safe base64 of the parts joined with `_` (transforms.md §6): stable output ids."""
+    joined = "_".join(text(part) for part in parts)
+    return base64.urlsafe_b64encode(joined.encode("utf-8")).decode("ascii")
+
+
+def instant(value) -> datetime | None:
+    """A row's instant (datetime or ISO text) as an aware UTC datetime; None if absent."""
+    if value is None or isinstance(value, datetime):
+        return as_utc(value) if value is not None else None
+    return as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+
+
+def require_text(options: dict, *names: str) -> None:
+    for name in names:
+        if not isinstance(options.get(name), str) or not options[name]:
+            raise ValueError(f"options.{name} is required and must be a non-empty string")
+
+
+def require_regex(options: dict, *names: str) -> None:
+    require_text(options, *names)
+    for name in names:
+        try:
+            re.compile(options[name])
+        except re.error as error:
+            raise ValueError(f"options.{name} is not a valid regular expression: {error}") from None
+
+
+def add_fields(records: list[dict], additional: dict) -> list[dict]:
+    """Merge constant fields (the record's own win) and re-key each record (transforms.md §5)."""
+    suffix = "_".join(f"{key}:{value}" for key, value in additional.items())
+    merged = []
+    for record in records:
+        combined = {**additional, **record}
+        combined["_id"] = encode_id(record.get("_id", ""), suffix)
+        merged.append(combined)
+    return merged
+
+
+@dataclass
+class TaskContext:
+    """What a task may ask beyond its rows: the input data set and lookups the worker serves."""
+
+    data_set: dict
+    transform: dict
+    dashboards_showing: Callable[[str], list[dict]] = lambda name: []
+    dashboards_for_service: Callable[[str], list[dict]] = lambda service_id: []
+    newest_output_timestamp: Callable[[str], datetime | None] = lambda record_id: None
+    extra: dict = field(default_factory=dict)
+
+
+class BadSourceData(ValueError):
+    """The input rows cannot be transformed; the worker logs it and does not retry."""
+
+
+def number(value, what: str):
+    """A summable value: None stays None; booleans and strings are bad source data."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    raise BadSourceData(f"{what} must be a number, not {value!r}")
+
+
+def buckets(rows: list[dict]) -> dict[tuple, list[dict]]:
+    """Rows grouped by (`_start_at`, `_end_at`), in order of first appearance."""
+    grouped: dict[tuple, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault((row.get("_start_at"), row.get("_end_at")), []).append(row)
+    return grouped
