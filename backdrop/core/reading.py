@@ -1,0 +1,97 @@
+"""Running a parsed Query against an engine: what to ask it, and which shape to answer with.
+
+A raw query is one `find`; a grouped query is one `aggregate` (the engine counts and
+reduces, close to the data) followed by shaping in results.py. A `duration` query may run
+once more on a shifted range (read-api.md §6.6).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from backdrop.core import results
+from backdrop.core.query import DEFAULT_METHOD, Query, QueryError
+from backdrop.core.storage.base import AggregateQuery, Collect, RecordQuery, Storage, TimeRange
+
+
+def execute(storage: Storage, name: str, query: Query) -> list[dict]:
+    """The `data` list of the read API's answer to `query` on the data set `name`."""
+    if query.is_raw:
+        return list(storage.find(name, record_query(query)))
+    check_sort_key(query)
+    return _grouped(storage, name, query, may_shift=query.duration is not None and not query.flatten)
+
+
+def record_query(query: Query) -> RecordQuery:
+    return RecordQuery(query.filters, _time(query), query.sort_by, query.limit or None)
+
+
+def aggregate_query(query: Query) -> AggregateQuery:
+    """One aggregate call serves every collect: the set is asked for only where a method needs it."""
+    wants_set: dict[str, bool] = {}
+    for field, method in query.collect:
+        wants_set[field] = wants_set.get(field, False) or method in ("set", DEFAULT_METHOD)
+    return AggregateQuery(
+        filters=query.filters,
+        time=_time(query),
+        period=query.period.name if query.period else None,
+        group_by=query.group_by,
+        collect=tuple(Collect(field, want_set) for field, want_set in wants_set.items()),
+    )
+
+
+def _time(query: Query) -> TimeRange:
+    return TimeRange(query.start_at, query.end_at, query.inclusive)
+
+
+def sortable_keys(query: Query) -> set[str]:
+    """The keys every row of a grouped result has, hence the only keys it can be sorted by."""
+    keys = {*query.group_by, "_count", *results.collect_keys(query.collect)}
+    if query.period and query.group_by:
+        keys |= {"_start_at", "_end_at"} if query.flatten else {"_group_count"}
+    return keys
+
+
+def check_sort_key(query: Query) -> None:
+    """Sorting by a key the rows lack is the client's mistake: a 400, not a 500."""
+    if query.sort_by is not None and query.sort_by.field not in sortable_keys(query):
+        raise QueryError(f"Cannot sort by {query.sort_by.field}: it is not a field of the results")
+
+
+def _grouped(storage: Storage, name: str, query: Query, *, may_shift: bool) -> list[dict]:
+    rows = storage.aggregate(name, aggregate_query(query))
+    if query.period is None:
+        return _sorted_and_limited(results.grouped(results.group_rows(rows), query.group_by, query.collect), query)
+    start, end = _series_range(query, rows)
+    if query.group_by and query.flatten:
+        flat = results.flattened(rows, query.group_by, query.collect, query.period, start, end)
+        return _sorted_and_limited(flat, query)
+    if query.group_by:
+        shaped = results.nested(results.group_rows(rows), query.group_by, query.collect, query.period, start, end)
+        shift = results.nested_shift(shaped, backward=_backward(query))
+        shaped = _sorted_and_limited(shaped, query)
+    else:
+        shaped = results.filled_series(query.period, start, end, rows, query.collect)
+        shift = results.first_data_index(shaped, backward=_backward(query))
+    if may_shift and shift > 0:
+        moved = query.shifted(-shift if _backward(query) else shift)
+        return _grouped(storage, name, moved, may_shift=False)
+    return shaped
+
+
+def _backward(query: Query) -> bool:
+    """A range counted from its end (or from now) slides back; one counted from its start, forward."""
+    return query.anchor != "start"
+
+
+def _series_range(query: Query, rows) -> tuple[datetime, datetime]:
+    """The query's range; a period query always has one, but a missing bound is no crash."""
+    starts = [row.period_start for row in rows if row.period_start is not None]
+    start = query.start_at or (min(starts) if starts else None)
+    end = query.end_at or (query.period.add(max(starts), 1) if starts else None)
+    if start is None or end is None:  # nothing to show: an empty series
+        start = end = query.period.start(start or end or datetime.now(timezone.utc))
+    return start, end
+
+
+def _sorted_and_limited(rows: list[dict], query: Query) -> list[dict]:
+    return results.limit_rows(results.sort_rows(rows, query.sort_by), query.limit)

@@ -1,0 +1,245 @@
+"""Turning the engine's aggregate rows into the read API's shapes, and rows into CSV.
+
+The engine answers one flat list of (period, group, count, field stats) rows; everything a
+client sees beyond that (nesting by group, gap-filled series, permutation filling, the
+collect keys, ordering by the cross-type order, sort and limit) is decided here, once, so
+every engine gives the same answer (read-api.md §5–§6, §10).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from backdrop.core.query import DEFAULT_METHOD
+from backdrop.core.storage.base import AggregateRow, FieldStats, Sort
+from backdrop.core.timeseries import Period, as_utc
+from backdrop.core.values import distinct_sorted, order_key, tuple_key
+
+Collects = Sequence[tuple[str, str]]  # (field, method) pairs, as in Query.collect
+
+
+# --- collect keys ----------------------------------------------------------------------
+
+
+def collect_keys(collects: Collects) -> list[str]:
+    """Every key the collects add to a row; the default method adds `field:set` and `field`."""
+    keys: list[str] = []
+    for name, method in collects:
+        keys += [f"{name}:set", name] if method == DEFAULT_METHOD else [f"{name}:{method}"]
+    return list(dict.fromkeys(keys))
+
+
+def collect_values(fields: dict[str, FieldStats], collects: Collects) -> dict[str, Any]:
+    """The collect keys of one row (read-api.md §6.1 with contract.md §4's changes)."""
+    values: dict[str, Any] = {}
+    for name, method in collects:
+        stats = fields.get(name) or FieldStats()
+        distinct = list(stats.values or [])
+        if method == DEFAULT_METHOD:
+            values[f"{name}:set"] = distinct
+            values[name] = list(distinct)
+        elif method == "sum":
+            values[f"{name}:sum"] = stats.sum
+        elif method == "count":
+            values[f"{name}:count"] = stats.count
+        elif method == "set":
+            values[f"{name}:set"] = distinct
+        elif method == "mean":
+            values[f"{name}:mean"] = stats.sum / stats.numeric_count if stats.numeric_count else None
+    return values
+
+
+def empty_collect_values(collects: Collects) -> dict[str, None]:
+    """A filled period has null collects; for the default method only `field:set` appears."""
+    return {
+        (f"{name}:set" if method == DEFAULT_METHOD else f"{name}:{method}"): None
+        for name, method in collects
+    }
+
+
+def merge_stats(parts: Iterable[FieldStats]) -> FieldStats:
+    """Stats of several buckets as one: a group's total over all its periods."""
+    parts = list(parts)
+    with_values = [part.values for part in parts if part.values is not None]
+    return FieldStats(
+        sum=sum((part.sum for part in parts), 0),
+        numeric_count=sum(part.numeric_count for part in parts),
+        count=sum(part.count for part in parts),
+        values=distinct_sorted(itertools.chain.from_iterable(with_values)) if with_values else None,
+    )
+
+
+def merge_fields(rows: Sequence[AggregateRow]) -> dict[str, FieldStats]:
+    names = dict.fromkeys(name for row in rows for name in row.fields)
+    return {name: merge_stats(row.fields[name] for row in rows if name in row.fields) for name in names}
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """One group of a grouped result: its values and its engine rows (one per period)."""
+
+    values: tuple
+    rows: list[AggregateRow] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(int(row.count) for row in self.rows)
+
+    def by_period(self) -> dict[datetime, AggregateRow]:
+        return {as_utc(row.period_start): row for row in self.rows if row.period_start is not None}
+
+
+def group_rows(rows: Iterable[AggregateRow]) -> list[Group]:
+    """Engine rows gathered by group value, ordered by the group values (cross-type order)."""
+    groups: dict[tuple, Group] = {}
+    for row in rows:
+        groups.setdefault(tuple_key(row.group), Group(tuple(row.group))).rows.append(row)
+    return [groups[key] for key in sorted(groups)]
+
+
+def group_fields(group_by: Sequence[str], values: tuple) -> dict[str, Any]:
+    return dict(zip(group_by, values))
+
+
+# --- time series ---------------------------------------------------------------------------
+
+
+def bucket(start: datetime, end: datetime, count: int, collected: dict) -> dict[str, Any]:
+    return {"_start_at": start, "_end_at": end, "_count": count, **collected}
+
+
+def filled_series(
+    period: Period, start: datetime, end: datetime, rows: Sequence[AggregateRow], collects: Collects
+) -> list[dict]:
+    """Every bucket of the range in order; data where there is some, zero and nulls elsewhere.
+
+    Rows whose period lies outside the range (a record exactly at an inclusive end) are
+    not emitted (timeseries.md §4).
+    """
+    data = {as_utc(row.period_start): row for row in rows if row.period_start is not None}
+    series = []
+    for bucket_start, bucket_end in period.range(start, end):
+        row = data.get(bucket_start)
+        if row is None:
+            series.append(bucket(bucket_start, bucket_end, 0, empty_collect_values(collects)))
+        else:
+            series.append(bucket(bucket_start, bucket_end, int(row.count), collect_values(row.fields, collects)))
+    return series
+
+
+def first_data_index(series: Sequence[dict], backward: bool) -> int:
+    """How many empty periods precede the first with data (from the end when backward); 0 if none has any."""
+    ordered = list(reversed(series)) if backward else list(series)
+    return next((index for index, entry in enumerate(ordered) if entry["_count"] > 0), 0)
+
+
+def nested_shift(groups: Sequence[dict], backward: bool) -> int:
+    """The smallest shift over the groups' series (read-api.md §6.6); no groups, no shift."""
+    return min((first_data_index(group["values"], backward) for group in groups), default=0)
+
+
+# --- the four shapes -------------------------------------------------------------------------
+
+
+def grouped(groups: Sequence[Group], group_by: Sequence[str], collects: Collects) -> list[dict]:
+    """§5.2: one row per group with its count and collects."""
+    return [
+        {**group_fields(group_by, group.values), "_count": group.count,
+         **collect_values(merge_fields(group.rows), collects)}
+        for group in groups
+    ]
+
+
+def nested(
+    groups: Sequence[Group], group_by: Sequence[str], collects: Collects,
+    period: Period, start: datetime, end: datetime,
+) -> list[dict]:
+    """§5.4: per group its totals over all its records (even those outside the series) and its series."""
+    return [
+        {
+            **group_fields(group_by, group.values),
+            "_count": group.count,
+            "_group_count": len(group.by_period()),
+            **collect_values(merge_fields(group.rows), collects),
+            "values": filled_series(period, start, end, group.rows, collects),
+        }
+        for group in groups
+    ]
+
+
+def flattened(
+    rows: Sequence[AggregateRow], group_by: Sequence[str], collects: Collects,
+    period: Period, start: datetime, end: datetime,
+) -> list[dict]:
+    """§5.5: a row for every period × every combination of the values seen for each field."""
+    rows = [row for row in rows if row.period_start is not None]
+    data = {(as_utc(row.period_start), tuple_key(row.group)): row for row in rows}
+    seen = [distinct_sorted(row.group[index] for row in rows) for index in range(len(group_by))]
+    combinations = list(itertools.product(*seen)) if rows else []
+    flat = []
+    for bucket_start, bucket_end in period.range(start, end):
+        for values in combinations:
+            row = data.get((bucket_start, tuple_key(values)))
+            count, collected = (
+                (int(row.count), collect_values(row.fields, collects)) if row
+                else (0, empty_collect_values(collects))
+            )
+            flat.append({**group_fields(group_by, values), **bucket(bucket_start, bucket_end, count, collected)})
+    return flat
+
+
+# --- sort and limit --------------------------------------------------------------------------
+
+
+def sort_rows(rows: list[dict], sort: Sort | None) -> list[dict]:
+    """Stable: ties keep the order rows came in (group order); nulls first ascending, last descending."""
+    if sort is None:
+        return rows
+    return sorted(rows, key=lambda row: order_key(row.get(sort.field)), reverse=sort.descending)
+
+
+def limit_rows(rows: list[dict], limit: int | None) -> list[dict]:
+    """`limit` 0 or None means no limit."""
+    return rows[:limit] if limit else rows
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def csv_cell(value: Any) -> str:
+    """One cell, written the way the JSON response writes the value (read-api.md §10 note)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def to_csv(rows: Sequence[dict]) -> str:
+    """Header = sorted union of keys; one `\\r\\n` line per non-empty row; nothing at all for no rows."""
+    rows = [row for row in rows if row]
+    if not rows:
+        return ""
+    header = sorted(set().union(*rows))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_cell(row[key]) if key in row else "" for key in header])
+    return out.getvalue()

@@ -1,0 +1,311 @@
+"""The reference engine: the whole storage interface in plain Python, held in memory.
+
+The contract suite compares every real engine against this one, so it is written to be
+obviously right rather than fast: records are kept in write order in a dict, queries are
+loops. It also serves `memory://` URLs for tests of the apps (one process only).
+"""
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator, Sequence
+
+from backdrop.core.timeseries import PERIODS, as_utc
+from backdrop.core.values import distinct_sorted, is_number, order_key, tuple_key
+
+from .base import (
+    AggregateQuery,
+    AggregateRow,
+    AlreadyExists,
+    FieldStats,
+    Filter,
+    NotFound,
+    RecordQuery,
+    Storage,
+    TimeRange,
+    record_size,
+)
+
+REQUIRED_CONFIG_KEYS = ("name", "data_group", "data_type")
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A record as a raw query returns it, plus what queries need of it as datetimes."""
+
+    raw: dict
+    timestamp: datetime | None
+    updated_at: datetime | None
+    size: int
+
+
+def _as_instant(value: Any) -> datetime | None:
+    """A date field as an aware UTC datetime (tolerating an ISO string), else None."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, str):
+        try:
+            return as_utc(datetime.fromisoformat(value))
+        except ValueError:
+            return None
+    return None
+
+
+def _store_form(record: dict) -> _Stored:
+    """Dates become ISO strings: the stored record is exactly what a client will read."""
+    raw = {
+        key: as_utc(value).isoformat() if isinstance(value, datetime) else value
+        for key, value in record.items()
+    }
+    return _Stored(
+        raw=raw,
+        timestamp=_as_instant(record.get("_timestamp")),
+        updated_at=_as_instant(record.get("_updated_at")),
+        size=record_size(raw),
+    )
+
+
+def _filter_matches(condition: Filter, raw: dict) -> bool:
+    value = raw.get(condition.field)
+    if condition.prefix:
+        return isinstance(value, str) and value.startswith(str(condition.value))
+    if isinstance(condition.value, bool):
+        return isinstance(value, bool) and value is condition.value
+    return isinstance(value, str) and value == condition.value
+
+
+def _in_time(time: TimeRange, timestamp: datetime | None) -> bool:
+    if not time.bounded:
+        return True
+    if timestamp is None:
+        return False
+    if time.start is not None and timestamp < as_utc(time.start):
+        return False
+    if time.end is not None:
+        end = as_utc(time.end)
+        return timestamp <= end if time.end_inclusive else timestamp < end
+    return True
+
+
+def _matches(stored: _Stored, filters: Sequence[Filter], time: TimeRange) -> bool:
+    return all(_filter_matches(f, stored.raw) for f in filters) and _in_time(time, stored.timestamp)
+
+
+def _field_stats(raws: list[dict], field: str, want_set: bool) -> FieldStats:
+    """Sum over numbers only (ints stay ints), count of present non-null values, the set."""
+    present = [raw[field] for raw in raws if raw.get(field) is not None]
+    numbers = [value for value in present if is_number(value)]
+    return FieldStats(
+        sum=sum(numbers, 0),
+        numeric_count=len(numbers),
+        count=len(present),
+        values=distinct_sorted(present) if want_set else None,
+    )
+
+
+class MemoryStorage(Storage):
+    """Everything in dicts behind one lock; every value handed out is a copy."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._configs: dict[str, dict] = {}
+        self._versions: dict[str, int] = {}
+        self._counter = 0
+        self._documents: dict[str, dict[str, dict]] = {}
+        self._records: dict[str, dict[str, _Stored]] = {}
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._configs.clear()
+            self._documents.clear()
+            self._records.clear()
+            self._versions.clear()
+
+    def _bump(self, name: str) -> None:
+        """One counter for the whole database: a version is never given out twice."""
+        self._counter += 1
+        self._versions[name] = self._counter
+
+    # --- data-set configurations ---------------------------------------------------------
+
+    def _pair_owner(self, config: dict) -> str | None:
+        pair = (config["data_group"], config["data_type"])
+        for name, existing in self._configs.items():
+            if (existing["data_group"], existing["data_type"]) == pair:
+                return name
+        return None
+
+    def create_data_set(self, config: dict) -> None:
+        missing = [key for key in REQUIRED_CONFIG_KEYS if key not in config]
+        if missing:
+            raise ValueError(f"configuration lacks {', '.join(missing)}")
+        with self._lock:
+            if config["name"] in self._configs:
+                raise AlreadyExists(f"Data set '{config['name']}' already exists")
+            if self._pair_owner(config) is not None:
+                raise AlreadyExists(
+                    f"A data set for {config['data_group']}/{config['data_type']} already exists"
+                )
+            self._configs[config["name"]] = copy.deepcopy(config)
+            self._bump(config["name"])
+
+    def replace_data_set(self, name: str, config: dict) -> None:
+        with self._lock:
+            if name not in self._configs:
+                raise NotFound(f"No data set named '{name}'")
+            owner = self._pair_owner(config)
+            if owner is not None and owner != name:
+                raise AlreadyExists(
+                    f"A data set for {config['data_group']}/{config['data_type']} already exists"
+                )
+            self._configs[name] = copy.deepcopy(config)
+            self._bump(name)
+
+    def delete_data_set(self, name: str) -> bool:
+        with self._lock:
+            if name not in self._configs:
+                return False
+            del self._configs[name]
+            self._records.pop(name, None)
+            self._versions.pop(name, None)
+            return True
+
+    def get_data_set(self, name: str) -> dict | None:
+        with self._lock:
+            return copy.deepcopy(self._configs.get(name))
+
+    def find_data_set(self, data_group: str, data_type: str) -> dict | None:
+        with self._lock:
+            for config in self._configs.values():
+                if (config["data_group"], config["data_type"]) == (data_group, data_type):
+                    return copy.deepcopy(config)
+            return None
+
+    def list_data_sets(self) -> list[dict]:
+        with self._lock:
+            return [copy.deepcopy(self._configs[name]) for name in sorted(self._configs)]
+
+    def data_set_version(self, name: str) -> int | None:
+        with self._lock:
+            return self._versions.get(name) if name in self._configs else None
+
+    # --- other administration documents --------------------------------------------------
+
+    def put_document(self, kind: str, key: str, document: dict, *, create: bool) -> None:
+        with self._lock:
+            documents = self._documents.setdefault(kind, {})
+            if create and key in documents:
+                raise AlreadyExists(f"{kind} '{key}' already exists")
+            if not create and key not in documents:
+                raise NotFound(f"No {kind} '{key}'")
+            documents[key] = copy.deepcopy(document)
+
+    def get_document(self, kind: str, key: str) -> dict | None:
+        with self._lock:
+            return copy.deepcopy(self._documents.get(kind, {}).get(key))
+
+    def list_documents(self, kind: str) -> list[dict]:
+        with self._lock:
+            documents = self._documents.get(kind, {})
+            return [copy.deepcopy(documents[key]) for key in sorted(documents)]
+
+    def delete_document(self, kind: str, key: str) -> bool:
+        with self._lock:
+            return self._documents.get(kind, {}).pop(key, None) is not None
+
+    # --- records -------------------------------------------------------------------------
+
+    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
+        batch = [(record["_id"], _store_form(record)) for record in records]  # fail before writing
+        with self._lock:
+            stored = self._records.setdefault(name, {})
+            for record_id, item in batch:
+                stored.pop(record_id, None)  # an upsert counts as written now: move to the end
+                stored[record_id] = item
+            if capped_size > 0:
+                self._evict(stored, capped_size)
+            self._bump(name)
+
+    @staticmethod
+    def _evict(stored: dict[str, _Stored], capped_size: int) -> None:
+        """Oldest-written first until the total size fits (contract.md §3)."""
+        total = sum(item.size for item in stored.values())
+        for record_id in list(stored):
+            if total <= capped_size:
+                break
+            total -= stored.pop(record_id).size
+
+    def empty_data_set(self, name: str) -> None:
+        with self._lock:
+            self._records.pop(name, None)
+            self._bump(name)
+
+    def get_record(self, name: str, record_id: str) -> dict | None:
+        with self._lock:
+            item = self._records.get(name, {}).get(record_id)
+            return dict(item.raw) if item else None
+
+    def delete_record(self, name: str, record_id: str) -> bool:
+        with self._lock:
+            if self._records.get(name, {}).pop(record_id, None) is None:
+                return False
+            self._bump(name)
+            return True
+
+    def last_updated(self) -> dict[str, datetime]:
+        with self._lock:
+            newest = {}
+            for name, stored in self._records.items():
+                times = [item.updated_at for item in stored.values() if item.updated_at]
+                if times:
+                    newest[name] = max(times)
+            return newest
+
+    def _matching(self, name: str, filters, time: TimeRange) -> list[_Stored]:
+        with self._lock:
+            stored = list(self._records.get(name, {}).values())
+        return [item for item in stored if _matches(item, filters, time)]
+
+    def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
+        raws = [dict(item.raw) for item in self._matching(name, query.filters, query.time)]
+        if query.sort is not None:
+            field = query.sort.field
+            raws.sort(key=lambda raw: order_key(raw.get(field)), reverse=query.sort.descending)
+        if query.limit:
+            raws = raws[: query.limit]
+        return iter(raws)
+
+    def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
+        buckets: dict[tuple, tuple[datetime | None, tuple, list[dict]]] = {}
+        for item in self._matching(name, query.filters, query.time):
+            placed = self._place(item, query)
+            if placed is None:
+                continue
+            period_start, group = placed
+            key = (period_start, tuple_key(group))
+            buckets.setdefault(key, (period_start, group, []))[2].append(item.raw)
+        return [
+            AggregateRow(
+                period_start=period_start,
+                group=group,
+                count=len(raws),
+                fields={c.field: _field_stats(raws, c.field, c.want_set) for c in query.collect},
+            )
+            for period_start, group, raws in buckets.values()
+        ]
+
+    @staticmethod
+    def _place(item: _Stored, query: AggregateQuery) -> tuple[datetime | None, tuple] | None:
+        """The (period start, group) a record counts towards, or None when it takes no part."""
+        group = tuple(item.raw.get(field) for field in query.group_by)
+        if any(value is None for value in group):
+            return None
+        if query.period is None:
+            return None, group
+        if item.timestamp is None:
+            return None
+        return PERIODS[query.period].start(item.timestamp), group
