@@ -1,0 +1,23 @@
+"""The read app factory: wiring only; each concern lives in its own module of this package."""
+from __future__ import annotations
+
+from flask import Flask
+
+from backdrop.read import headers, routes, status
+from backdrop.read.state import ReadState
+from backdrop.settings import Settings
+from backdrop.web import configure_logging, install_storage, register_error_handlers
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the read app; nothing connects to the database until the first request."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+    app = Flask(__name__)
+    install_storage(app, settings)
+    ReadState.install(app, settings)
+    register_error_handlers(app)
+    headers.install(app)
+    app.register_blueprint(status.blueprint)
+    app.register_blueprint(routes.blueprint)
+    return app

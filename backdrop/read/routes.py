@@ -1,0 +1,65 @@
+"""The data routes: `/data/<group>/<type>` and the legacy `/<name>`, one pipeline for both.
+
+Order (read-api.md §2.3): find the data set (version first), refuse it if not queryable,
+answer a pre-flight, parse the query, then answer from the cache or from the records.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, request
+
+from backdrop.core.query import QueryError, parse_query
+from backdrop.core.reading import execute
+from backdrop.read.cache import CachedResponse, CacheKey
+from backdrop.read.headers import ALLOWED_METHODS, preflight
+from backdrop.read.lookup import Found
+from backdrop.read.render import render
+from backdrop.read.state import ReadState
+from backdrop.web import ApiError, error_response, get_storage
+
+blueprint = Blueprint("read", __name__)
+METHODS = list(ALLOWED_METHODS)
+
+
+@blueprint.errorhandler(QueryError)
+def _bad_query(error: QueryError):
+    return error_response(400, str(error))
+
+
+@blueprint.route("/data/<data_group>/<data_type>", methods=METHODS)
+def by_group_and_type(data_group: str, data_type: str):
+    storage = get_storage(current_app)
+    return _serve(ReadState.of().lookup.by_group_and_type(storage, data_group, data_type))
+
+
+@blueprint.route("/<name>", methods=METHODS)
+def by_name(name: str):
+    storage = get_storage(current_app)
+    return _serve(ReadState.of().lookup.by_name(storage, name))
+
+
+def _serve(found: Found | None):
+    if found is None or not found.config.queryable:
+        raise ApiError(404, "data_set not found")
+    if request.method == "OPTIONS":
+        return preflight()
+    return _answer(found).response(request.if_none_match)
+
+
+def _answer(found: Found) -> CachedResponse:
+    """The cached answer for this query at this version, or a freshly computed one."""
+    config = found.config
+    query = parse_query(
+        list(request.args.items(multi=True)),
+        raw_queries_allowed=config.raw_queries_allowed,
+        now=datetime.now(timezone.utc),
+    )
+    key = CacheKey(config.name, query.cache_key(), found.version)
+    cache = ReadState.of().cache
+    entry = cache.get(key)
+    if entry is None:
+        rows = execute(get_storage(current_app), config.name, query)
+        entry = render(config, query, rows, key.etag())
+        cache.put(key, entry)
+    return entry
