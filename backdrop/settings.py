@@ -24,6 +24,7 @@ class Settings:
     database_url: str
     broker_url: str
     broker_folder: str
+    task_queue: str
     query_cache_size: int
     admin_token: str | None
     max_body_bytes: int
@@ -44,6 +45,7 @@ class Settings:
             database_url=values.get("BACKDROP_DATABASE_URL") or f"sqlite:///{REPOSITORY / 'var' / 'backdrop.db'}",
             broker_url=values.get("BACKDROP_BROKER_URL") or "filesystem://",
             broker_folder=values.get("BACKDROP_BROKER_FOLDER") or str(REPOSITORY / "var" / "broker"),
+            task_queue=values.get("BACKDROP_TASK_QUEUE") or "backdrop",
             query_cache_size=_integer(values, "BACKDROP_QUERY_CACHE_SIZE", "1024"),
             admin_token=values.get("BACKDROP_ADMIN_TOKEN") or None,
             max_body_bytes=_integer(values, "BACKDROP_MAX_BODY_BYTES", str(10 * 1024 * 1024)),

@@ -29,6 +29,7 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery("backdrop", broker=settings.broker_url)
     app.conf.update(
         broker_transport_options=broker_options(settings),
+        task_default_queue=settings.task_queue,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

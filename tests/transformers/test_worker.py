@@ -39,6 +39,7 @@ def _broker_environ(tmp_path: Path, broker_url: str) -> dict:
         BACKDROP_DATABASE_URL=f"sqlite:///{tmp_path / 'worker.db'}",
         BACKDROP_BROKER_URL=broker_url,
         BACKDROP_BROKER_FOLDER=str(tmp_path / "broker"),
+        BACKDROP_TASK_QUEUE=f"backdrop-test-{tmp_path.name}-{os.getpid()}",
     )
     return environ
 
@@ -55,8 +56,18 @@ def _dispatch_and_consume(tmp_path: Path, broker_url: str) -> str:
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=30)
+    if broker_url.startswith("amqp"):
+        _delete_queue(broker_url, environ["BACKDROP_TASK_QUEUE"])
     assert found, log.read_text(errors="replace")[-3000:]
     return log.read_text(errors="replace")
+
+
+def _delete_queue(broker_url: str, queue: str) -> None:
+    """Leave the shared RabbitMQ as we found it: the test's own queue goes."""
+    from kombu import Connection
+
+    with Connection(broker_url) as connection:
+        connection.default_channel.queue_delete(queue)
 
 
 def test_entry_task_dispatched_on_the_filesystem_broker_runs_in_a_worker(tmp_path):
