@@ -2,12 +2,24 @@
 
 Configurations are stored as plain JSON objects (contract §3); inside the core they travel
 as DataSetConfig values so that every reader sees the defaults filled in the same way.
+The administration API and the command line both go through the functions here, so a
+configuration is validated by one set of rules however it arrives.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from backdrop.core.fields import valid_field_name
+from backdrop.core.storage.base import AlreadyExists, NotFound, Storage
 
 DEFAULT_MAX_AGE_EXPECTED = 2678400
+NAME_PATTERN = r"[a-z0-9][a-z0-9_-]{0,99}"
+RESERVED_NAMES = frozenset(("data", "data-sets", "transforms", "dashboards"))
+UPLOAD_FORMATS = ("csv", "excel", "")
+
+_NAME = re.compile(NAME_PATTERN, re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -43,3 +55,244 @@ class DataSetConfig:
         data["auto_ids"] = list(self.auto_ids) if self.auto_ids is not None else None
         data["upload_filters"] = list(self.upload_filters)
         return data
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+class RegistryError(Exception):
+    """A configuration request that cannot be done; str(error) is the client's message."""
+
+
+class ConfigError(RegistryError):
+    """An invalid configuration (HTTP 400)."""
+
+
+class Conflict(RegistryError):
+    """The name or the (data_group, data_type) pair is taken (HTTP 409)."""
+
+
+class Missing(RegistryError):
+    """No configuration of that name (HTTP 404)."""
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def valid_name(name: Any) -> bool:
+    """The name rule of contract §3 (names, groups and types alike)."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
+def default_name(data_group: str, data_type: str) -> str:
+    return f"{data_group}_{data_type}".replace("-", "_")
+
+
+def _check_name_like(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string")
+    if not valid_name(value):
+        raise ConfigError(f"{key} must match ^{NAME_PATTERN}$ (lowercase letters, digits, '_' and '-'), "
+                          f"not {value!r}")
+    return value
+
+
+def _check_bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_max_age(key: str, value: Any) -> int | None:
+    if value is None or (_is_int(value) and value >= 0):
+        return value
+    raise ConfigError(f"{key} must be a whole number of seconds >= 0, or null")
+
+
+def _check_capped_size(key: str, value: Any) -> int:
+    if value is None:  # data-sets.md §1: null means uncapped, like 0
+        return 0
+    if _is_int(value) and value >= 0:
+        return value
+    raise ConfigError(f"{key} must be a whole number of bytes >= 0")
+
+
+def _check_auto_ids(key: str, value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ConfigError(f"{key} must be a list of field names, or null")
+    for name in value:
+        if not valid_field_name(name):
+            raise ConfigError(f"{key} holds an invalid field name: {name!r}")
+    return tuple(value)
+
+
+def _check_schema(key: str, value: Any) -> dict | None:
+    if value is None:
+        return None
+    from backdrop.core.records import check_schema
+
+    try:
+        check_schema(value)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return value
+
+
+def _check_upload_format(key: str, value: Any) -> str:
+    if value not in UPLOAD_FORMATS or not isinstance(value, str):
+        raise ConfigError(f'{key} must be one of "csv", "excel" or ""')
+    return value
+
+
+def _check_upload_filters(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{key} must be a list of strings")
+    return tuple(value)
+
+
+def _check_token(key: str, value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string or null")
+    return value
+
+
+_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "name": _check_name_like,
+    "data_group": _check_name_like,
+    "data_type": _check_name_like,
+    "bearer_token": _check_token,
+    "raw_queries_allowed": _check_bool,
+    "queryable": _check_bool,
+    "published": _check_bool,
+    "realtime": _check_bool,
+    "max_age_expected": _check_max_age,
+    "capped_size": _check_capped_size,
+    "auto_ids": _check_auto_ids,
+    "schema": _check_schema,
+    "upload_format": _check_upload_format,
+    "upload_filters": _check_upload_filters,
+}
+
+
+def validate(body: Any) -> DataSetConfig:
+    """A complete configuration from a client's JSON object, defaults filled in.
+
+    Raises ConfigError naming the first offending key: unknown keys (`transforms` has its
+    own resource now), missing `data_group`/`data_type`, wrongly typed or invalid values.
+    """
+    if not isinstance(body, dict):
+        raise ConfigError("A data-set configuration must be a JSON object")
+    for key in body:
+        if key not in _CHECKS:
+            hint = " (transforms are managed through /transforms)" if key == "transforms" else ""
+            raise ConfigError(f"Unknown field: {key}{hint}")
+    for key in ("data_group", "data_type"):
+        if key not in body:
+            raise ConfigError(f"Missing required field: {key}")
+    values = {key: _CHECKS[key](key, value) for key, value in body.items()}
+    if "name" not in values:
+        values["name"] = _check_name_like("name", default_name(values["data_group"], values["data_type"]))
+    if values["name"] in RESERVED_NAMES:
+        raise ConfigError(f"name {values['name']!r} is reserved")
+    return DataSetConfig(**values)
+
+
+# ---------------------------------------------------------------------------- lookups
+
+
+def get(storage: Storage, name: str) -> DataSetConfig | None:
+    """The configuration named `name`, or None."""
+    stored = storage.get_data_set(name)
+    return DataSetConfig.from_dict(stored) if stored is not None else None
+
+
+def find(storage: Storage, data_group: str, data_type: str) -> DataSetConfig | None:
+    """The configuration for (data_group, data_type), or None."""
+    stored = storage.find_data_set(data_group, data_type)
+    return DataSetConfig.from_dict(stored) if stored is not None else None
+
+
+def require(storage: Storage, name: str) -> DataSetConfig:
+    """The configuration named `name`; Missing if there is none."""
+    config = get(storage, name)
+    if config is None:
+        raise Missing(f"No data set named '{name}'")
+    return config
+
+
+def list_all(storage: Storage) -> list[DataSetConfig]:
+    """Every configuration, sorted by name."""
+    return sorted((DataSetConfig.from_dict(c) for c in storage.list_data_sets()), key=lambda c: c.name)
+
+
+# ---------------------------------------------------------------------------- changes
+
+
+def _conflict(storage: Storage, config: DataSetConfig, *, same_name_ok: bool) -> Conflict | None:
+    """Which of the two 409s applies, if any (checked before writing for the exact message)."""
+    if not same_name_ok and storage.get_data_set(config.name) is not None:
+        return Conflict(f"Data set '{config.name}' already exists")
+    holder = storage.find_data_set(config.data_group, config.data_type)
+    if holder is not None and holder.get("name") != config.name:
+        return Conflict(f"A data set for {config.data_group}/{config.data_type} already exists")
+    return None
+
+
+def create(storage: Storage, body: Any) -> DataSetConfig:
+    """Validate and store a new configuration; ConfigError or Conflict."""
+    config = validate(body)
+    conflict = _conflict(storage, config, same_name_ok=False)
+    if conflict is not None:
+        raise conflict
+    try:
+        storage.create_data_set(config.to_dict())
+    except AlreadyExists:  # created by someone else since the check above
+        raise _conflict(storage, config, same_name_ok=False) or Conflict(
+            f"Data set '{config.name}' already exists") from None
+    return config
+
+
+def replace(storage: Storage, name: str, body: Any) -> DataSetConfig:
+    """Replace the configuration `name`, keeping its records.
+
+    Omitted fields take their defaults, except `name` and `capped_size`, which never change
+    (a body giving a different value is a ConfigError). Missing, ConfigError or Conflict.
+    """
+    current = require(storage, name)
+    if isinstance(body, dict):
+        if "name" in body and body["name"] != name:
+            raise ConfigError("name cannot be changed")
+        if "capped_size" in body and (body["capped_size"] or 0) != current.capped_size:
+            raise ConfigError("capped_size cannot be changed")
+        body = {"name": name, "capped_size": current.capped_size, **body}
+    config = validate(body)
+    conflict = _conflict(storage, config, same_name_ok=True)
+    if conflict is not None:
+        raise conflict
+    try:
+        storage.replace_data_set(name, config.to_dict())
+    except NotFound:
+        raise Missing(f"No data set named '{name}'") from None
+    except AlreadyExists:
+        raise Conflict(f"A data set for {config.data_group}/{config.data_type} already exists") from None
+    return config
+
+
+def delete(storage: Storage, name: str) -> None:
+    """Delete a configuration and all its records; Missing (with the original's text) if absent."""
+    if not storage.delete_data_set(name):
+        raise Missing(f'No collection exists with name "{name}"')
+
+
+def create_or_replace(storage: Storage, body: Any) -> tuple[DataSetConfig, bool]:
+    """Store `body` whether or not its data set exists; True when it was created."""
+    config = validate(body)
+    if storage.get_data_set(config.name) is None:
+        return create(storage, body), True
+    return replace(storage, config.name, body), False

@@ -1,0 +1,185 @@
+"""The `backdrop` command: administration on the database of BACKDROP_DATABASE_URL.
+
+Every command goes through the same core functions as the administration API, so a
+configuration made here obeys exactly the rules of `POST /data-sets`. Errors end with a
+one-line message and a non-zero exit code, never a traceback.
+"""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import click
+
+from backdrop.core import registry
+from backdrop.core.storage import open_storage
+from backdrop.core.storage.base import StorageError
+from backdrop.settings import Settings, SettingsError
+
+
+@contextmanager
+def _storage() -> Iterator:
+    """The configured engine, closed afterwards; configuration problems become clean errors."""
+    try:
+        settings = Settings.from_env()
+        storage = open_storage(settings.database_url, pool_size=1)
+    except (SettingsError, StorageError) as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        yield storage
+    except registry.RegistryError as error:
+        raise click.ClickException(str(error)) from None
+    except StorageError as error:
+        raise click.ClickException(f"database error: {error}") from None
+    finally:
+        storage.close()
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Administer Backdrop: data sets and their configurations.
+
+    Works directly on the database named by BACKDROP_DATABASE_URL (see the README).
+    """
+
+
+@main.group("data-sets")
+def data_sets() -> None:
+    """Create, list, show, delete and load data-set configurations."""
+
+
+def _json_option(ctx, param, value: str | None):
+    """`--schema` takes inline JSON, `@file.json` or `null`."""
+    if value is None:
+        return None
+    text = value
+    if value.startswith("@"):
+        try:
+            with open(value[1:], encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as error:
+            raise click.BadParameter(f"cannot read {value[1:]}: {error.strerror}") from None
+    try:
+        return ("set", json.loads(text))
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not valid JSON: {error}") from None
+
+
+def _max_age(ctx, param, value: str | None):
+    if value is None:
+        return None
+    if value.lower() in ("null", "none"):
+        return ("set", None)
+    try:
+        return ("set", int(value))
+    except ValueError:
+        raise click.BadParameter("a whole number of seconds, or 'null'") from None
+
+
+def _auto_ids(ctx, param, value: str | None):
+    if value is None:
+        return None
+    if value.lower() in ("null", "none", ""):
+        return ("set", None)
+    return ("set", [name.strip() for name in value.split(",")])
+
+
+@data_sets.command("create")
+@click.option("--data-group", required=True, help="First segment of /data/<group>/<type>.")
+@click.option("--data-type", required=True, help="Second segment of /data/<group>/<type>.")
+@click.option("--name", help="Data-set name (default <data_group>_<data_type> with - turned into _).")
+@click.option("--bearer-token", help="Token writers must present (default: none, every write refused).")
+@click.option("--raw-queries-allowed/--no-raw-queries-allowed", default=None, help="Default: not allowed.")
+@click.option("--queryable/--not-queryable", default=None, help="Default: queryable.")
+@click.option("--published/--unpublished", default=None, help="Default: published.")
+@click.option("--realtime/--not-realtime", default=None, help="Default: not realtime.")
+@click.option("--max-age-expected", callback=_max_age, help="Seconds, or 'null' (default 2678400).")
+@click.option("--capped-size", type=click.IntRange(min=0), help="Byte budget of the records (default 0: uncapped).")
+@click.option("--auto-ids", callback=_auto_ids, help="Comma-separated field names the _id is made from.")
+@click.option("--schema", callback=_json_option, help="JSON Schema (draft 4): inline JSON, @file.json or null.")
+@click.option("--upload-format", type=click.Choice(["csv", "excel", ""]), help="Default csv.")
+@click.option("--upload-filter", "upload_filters", multiple=True, help="Repeatable.")
+def create_data_set(**options) -> None:
+    """Create a data set; prints the stored configuration."""
+    body = _body(options)
+    with _storage() as storage:
+        _echo_json(registry.create(storage, body).to_dict())
+
+
+def _body(options: dict) -> dict:
+    """The configuration a client would POST: only the options that were given."""
+    body = {}
+    for key, value in options.items():
+        if key == "upload_filters":
+            if value:
+                body[key] = list(value)
+        elif isinstance(value, tuple):  # ("set", value) from a callback: null is a real value
+            body[key] = value[1]
+        elif value is not None:
+            body[key] = value
+    return body
+
+
+@data_sets.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print every configuration as JSON.")
+def list_data_sets(as_json: bool) -> None:
+    """List data sets, sorted by name."""
+    with _storage() as storage:
+        configs = registry.list_all(storage)
+    if as_json:
+        _echo_json([config.to_dict() for config in configs])
+        return
+    for config in configs:
+        click.echo(f"{config.name}\t{config.data_group}/{config.data_type}")
+
+
+@data_sets.command("show")
+@click.argument("name")
+def show_data_set(name: str) -> None:
+    """Print one configuration as JSON."""
+    with _storage() as storage:
+        _echo_json(registry.require(storage, name).to_dict())
+
+
+@data_sets.command("delete")
+@click.argument("name")
+def delete_data_set(name: str) -> None:
+    """Delete a data set: its configuration and all its records."""
+    with _storage() as storage:
+        registry.delete(storage, name)
+    click.echo(f"Deleted {name}")
+
+
+@data_sets.command("load")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def load_data_sets(file) -> None:
+    """Create or update every configuration in a JSON list (FILE, or - for stdin).
+
+    Every configuration is validated before anything is written.
+    """
+    try:
+        configs = json.load(file)
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"{file.name} is not valid JSON: {error}") from None
+    if isinstance(configs, dict):
+        configs = [configs]
+    if not isinstance(configs, list):
+        raise click.ClickException(f"{file.name} must hold a JSON list of data-set configurations")
+    for index, body in enumerate(configs):
+        try:
+            registry.validate(body)
+        except registry.ConfigError as error:
+            raise click.ClickException(f"configuration {index}: {error}") from None
+    with _storage() as storage:
+        for body in configs:
+            config, created = registry.create_or_replace(storage, body)
+            click.echo(f"{'created' if created else 'updated'} {config.name}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""The write API: storing records with a data set's token, and administering data sets."""

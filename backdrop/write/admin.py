@@ -1,0 +1,70 @@
+"""The administration API for data sets (contract §3), behind BACKDROP_ADMIN_TOKEN.
+
+Only HTTP lives here: validation and the create/replace/delete rules are in
+core/registry.py, which the command line shares.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from backdrop.core import registry
+from backdrop.web import ApiError, json_response
+from backdrop.write import body, services
+from backdrop.write.auth import require_admin_token
+
+blueprint = Blueprint("admin", __name__)
+
+_STATUS = {registry.ConfigError: 400, registry.Conflict: 409, registry.Missing: 404}
+
+
+@blueprint.before_request
+def _authenticate():
+    """Every admin route needs the admin token; refusals are audited under the data set's name."""
+    name = (request.view_args or {}).get("name")
+    require_admin_token(name or request.path)
+
+
+@blueprint.errorhandler(registry.RegistryError)
+def _registry_error(error: registry.RegistryError):
+    return ApiError(_STATUS.get(type(error), 400), str(error)).response()
+
+
+def _json():
+    return body.json_body(services.settings().max_body_bytes, body.other_wrong_type)
+
+
+def _audit(message: str, name: str) -> None:
+    services.audit().event(message, data_set=name)
+
+
+@blueprint.post("/data-sets")
+def create_data_set():
+    config = registry.create(services.storage(), _json())
+    _audit("Data set created", config.name)
+    return json_response(config.to_dict(), 201)
+
+
+@blueprint.get("/data-sets")
+def list_data_sets():
+    return json_response([config.to_dict() for config in registry.list_all(services.storage())])
+
+
+@blueprint.get("/data-sets/<name>")
+def show_data_set(name: str):
+    return json_response(registry.require(services.storage(), name).to_dict())
+
+
+@blueprint.put("/data-sets/<name>")
+def replace_data_set(name: str):
+    storage = services.storage()
+    registry.require(storage, name)
+    config = registry.replace(storage, name, _json())
+    _audit("Data set replaced", config.name)
+    return json_response(config.to_dict())
+
+
+@blueprint.delete("/data-sets/<name>")
+def delete_data_set(name: str):
+    registry.delete(services.storage(), name)
+    services.audit().delete(request.headers.get("Authorization"), name)
+    return json_response({"status": "ok", "message": f"Deleted {name}"})

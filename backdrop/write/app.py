@@ -1,0 +1,42 @@
+"""The write app factory: `gunicorn 'backdrop.write.app:create_app()'`.
+
+Thin by design: it wires the blueprints to per-app services (storage, audit log, transform
+dispatcher) and leaves every rule to the modules it registers.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+
+from backdrop.settings import Settings
+from backdrop.transformers.dispatch import Dispatcher
+from backdrop.web import configure_logging, install_storage, register_error_handlers
+from backdrop.write import admin, records_routes
+from backdrop.write.audit import AuditLog
+
+log = logging.getLogger("backdrop.write")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+    app = Flask(__name__)
+    app.url_map.converters["legacy_name"] = records_routes.LegacyNameConverter
+    install_storage(app, settings)
+    app.extensions["backdrop_audit"] = AuditLog(settings.audit_log)
+    app.extensions["backdrop_dispatcher"] = Dispatcher(settings)
+    register_error_handlers(app)
+    app.register_blueprint(admin.blueprint)
+    app.register_blueprint(records_routes.blueprint)
+    app.after_request(_finish)
+    return app
+
+
+def _finish(response: Response) -> Response:
+    """No caching of any write answer, and one log line per request (write-api.md §12)."""
+    response.headers["Cache-Control"] = "no-cache"
+    if request.method != "HEAD":
+        log.info("%s %s %s Govuk-Request-Id=%s", request.method, request.url, response.status_code,
+                 request.headers.get("Govuk-Request-Id", "-"))
+    return response

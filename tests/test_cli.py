@@ -1,0 +1,178 @@
+"""The `backdrop` command against a temporary SQLite database."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from backdrop.cli import main
+from backdrop.core import registry
+from backdrop.core.storage import open_storage
+
+
+@pytest.fixture
+def database(tmp_path):
+    return f"sqlite:///{tmp_path}/cli.db"
+
+
+@pytest.fixture
+def run(database):
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(main, list(args), input=input,
+                             env={"BACKDROP_DATABASE_URL": database, "BACKDROP_ENV": "test"})
+
+    return invoke
+
+
+def stored_config(database, name):
+    storage = open_storage(database)
+    try:
+        return registry.get(storage, name)
+    finally:
+        storage.close()
+
+
+def test_help_lists_the_data_sets_commands(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    assert "data-sets" in result.output
+    sub = run("data-sets", "--help")
+    assert all(command in sub.output for command in ("create", "list", "show", "delete", "load"))
+
+
+def test_create_prints_the_stored_configuration_with_defaults(run, database):
+    result = run("data-sets", "create", "--data-group", "carers-allowance", "--data-type", "volumes")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed["name"] == "carers_allowance_volumes"
+    assert printed["raw_queries_allowed"] is False and printed["published"] is True
+    assert stored_config(database, "carers_allowance_volumes").to_dict() == printed
+
+
+def test_create_takes_every_field(run, database, tmp_path):
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"type": "object", "required": ["_timestamp"]}')
+    result = run("data-sets", "create", "--data-group", "g1", "--data-type", "t1", "--name", "full",
+                 "--bearer-token", "tok", "--raw-queries-allowed", "--not-queryable", "--unpublished",
+                 "--realtime", "--max-age-expected", "null", "--capped-size", "4096",
+                 "--auto-ids", "_timestamp,foo", "--schema", f"@{schema}", "--upload-format", "excel",
+                 "--upload-filter", "a.b", "--upload-filter", "c.d")
+    assert result.exit_code == 0, result.output
+    assert stored_config(database, "full").to_dict() == {
+        "name": "full", "data_group": "g1", "data_type": "t1", "bearer_token": "tok",
+        "raw_queries_allowed": True, "queryable": False, "published": False, "realtime": True,
+        "max_age_expected": None, "capped_size": 4096, "auto_ids": ["_timestamp", "foo"],
+        "schema": {"type": "object", "required": ["_timestamp"]}, "upload_format": "excel",
+        "upload_filters": ["a.b", "c.d"],
+    }
+
+
+def test_create_without_a_group_fails(run):
+    result = run("data-sets", "create", "--data-type", "t1")
+    assert result.exit_code != 0
+    assert "--data-group" in result.output
+
+
+def test_create_of_a_taken_name_fails_with_the_message(run):
+    run("data-sets", "create", "--data-group", "g1", "--data-type", "t1", "--name", "taken")
+    result = run("data-sets", "create", "--data-group", "g2", "--data-type", "t2", "--name", "taken")
+    assert result.exit_code == 1
+    assert "Error: Data set 'taken' already exists" in result.output
+
+
+def test_create_with_an_invalid_value_fails_naming_it(run):
+    result = run("data-sets", "create", "--data-group", "g1", "--data-type", "t1", "--auto-ids", "bad-name")
+    assert result.exit_code == 1
+    assert "auto_ids" in result.output
+
+
+def test_create_with_a_schema_that_is_not_json_fails(run):
+    result = run("data-sets", "create", "--data-group", "g1", "--data-type", "t1", "--schema", "{nope")
+    assert result.exit_code == 2
+    assert "not valid JSON" in result.output
+
+
+def test_list_prints_names_sorted(run):
+    for name, group in (("zebra", "z1"), ("apple", "a1")):
+        run("data-sets", "create", "--data-group", group, "--data-type", "t1", "--name", name)
+    result = run("data-sets", "list")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == ["apple\ta1/t1", "zebra\tz1/t1"]
+
+
+def test_list_as_json(run):
+    run("data-sets", "create", "--data-group", "g1", "--data-type", "t1")
+    result = run("data-sets", "list", "--json")
+    assert [config["name"] for config in json.loads(result.output)] == ["g1_t1"]
+
+
+def test_show_prints_one_configuration(run):
+    run("data-sets", "create", "--data-group", "g1", "--data-type", "t1", "--bearer-token", "tok")
+    result = run("data-sets", "show", "g1_t1")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["bearer_token"] == "tok"
+
+
+def test_show_of_an_unknown_name_fails(run):
+    result = run("data-sets", "show", "nobody")
+    assert result.exit_code == 1
+    assert "No data set named 'nobody'" in result.output
+
+
+def test_delete_removes_the_data_set(run, database):
+    run("data-sets", "create", "--data-group", "g1", "--data-type", "t1")
+    result = run("data-sets", "delete", "g1_t1")
+    assert (result.exit_code, result.output.strip()) == (0, "Deleted g1_t1")
+    assert stored_config(database, "g1_t1") is None
+
+
+def test_delete_of_an_unknown_name_fails(run):
+    result = run("data-sets", "delete", "nobody")
+    assert result.exit_code == 1
+    assert 'No collection exists with name "nobody"' in result.output
+
+
+def test_load_creates_and_updates(run, database, tmp_path):
+    run("data-sets", "create", "--data-group", "g1", "--data-type", "t1", "--name", "existing")
+    configs = [{"name": "existing", "data_group": "g1", "data_type": "t1", "published": False},
+               {"data_group": "g2", "data_type": "t2", "bearer_token": "tok"}]
+    path = tmp_path / "sets.json"
+    path.write_text(json.dumps(configs))
+    result = run("data-sets", "load", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["updated existing", "created g2_t2"]
+    assert stored_config(database, "existing").published is False
+    assert stored_config(database, "g2_t2").bearer_token == "tok"
+
+
+def test_load_reads_stdin(run, database):
+    result = run("data-sets", "load", "-", input='[{"data_group": "g1", "data_type": "t1"}]')
+    assert result.exit_code == 0, result.output
+    assert stored_config(database, "g1_t1") is not None
+
+
+def test_load_validates_everything_before_writing(run, database, tmp_path):
+    path = tmp_path / "sets.json"
+    path.write_text(json.dumps([{"data_group": "g1", "data_type": "t1"},
+                                {"data_group": "g2", "data_type": "t2", "transforms": []}]))
+    result = run("data-sets", "load", str(path))
+    assert result.exit_code == 1
+    assert "configuration 1: Unknown field: transforms" in result.output
+    assert stored_config(database, "g1_t1") is None
+
+
+def test_load_of_invalid_json_fails(run, tmp_path):
+    path = tmp_path / "sets.json"
+    path.write_text("[{")
+    result = run("data-sets", "load", str(path))
+    assert result.exit_code == 1
+    assert "is not valid JSON" in result.output
+
+
+def test_an_unsupported_database_url_fails_cleanly(tmp_path):
+    result = CliRunner().invoke(main, ["data-sets", "list"],
+                                env={"BACKDROP_DATABASE_URL": "mongodb://localhost/x", "BACKDROP_ENV": "test"})
+    assert result.exit_code == 1
+    assert "mongodb://" in result.output
+    assert "Traceback" not in result.output

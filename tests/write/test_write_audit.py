@@ -1,0 +1,82 @@
+"""The audit log (write-api.md §11): JSON lines, one per write event, never a token."""
+from write_support import ADMIN, ADMIN_TOKEN, AUTH, TOKEN, audit_lines, audit_text
+
+from backdrop.write.audit import fingerprint
+
+URL = "/data/dinosaur/droppings"
+
+
+def events(tmp_path, message):
+    return [line for line in audit_lines(tmp_path) if line["message"] == message]
+
+
+def test_an_append_logs_the_batchs_bounds_and_size(client, tmp_path, dinosaurs):
+    client.post(URL, json=[{"_timestamp": "2014-01-02T00:00:00Z"}, {"_timestamp": "2014-01-01T00:00:00Z"},
+                           {"name": "untimed"}], headers=AUTH)
+    [line] = events(tmp_path, "Data append action")
+    assert line["logger"] == "backdrop.write.audit"
+    assert (line["data_set"], line["datapoints"]) == ("dinosaurs", 3)
+    assert (line["start_at"], line["end_at"]) == ("2014-01-01T00:00:00+00:00", "2014-01-02T00:00:00+00:00")
+    assert line["token_fingerprint"] == fingerprint(f"Bearer {TOKEN}")
+
+
+def test_a_refused_batch_is_logged_too(client, tmp_path, dinosaurs):
+    client.post(URL, json=[{"_timestamp": "2014-01-02T00:00:00Z"}, {"_foo": 1}], headers=AUTH)
+    [line] = events(tmp_path, "Data append action")
+    assert (line["datapoints"], line["start_at"]) == (2, "2014-01-02T00:00:00+00:00")
+
+
+def test_an_empty_post_logs_nothing(client, tmp_path, dinosaurs):
+    client.post(URL, json=[], headers=AUTH)
+    assert events(tmp_path, "Data append action") == []
+
+
+def test_a_patch_logs_its_body_and_dates(client, tmp_path, dinosaurs):
+    client.post(URL, json={"_id": "rex"}, headers=AUTH)
+    changes = {"_start_at": "2014-01-01T00:00:00Z", "_end_at": "2014-01-08T00:00:00Z", "size": "big"}
+    client.patch(f"{URL}/rex", json=changes, headers=AUTH)
+    [line] = events(tmp_path, "Data patch action")
+    assert line["data"] == changes
+    assert (line["start_at"], line["end_at"]) == ("2014-01-01T00:00:00+00:00", "2014-01-08T00:00:00+00:00")
+
+
+def test_a_patch_without_start_logs_null_dates(client, tmp_path, dinosaurs):
+    client.patch(f"{URL}/rex", json={"size": "big"}, headers=AUTH)
+    [line] = events(tmp_path, "Data patch action")
+    assert (line["start_at"], line["end_at"]) == (None, None)
+
+
+def test_emptying_logs_a_delete(client, tmp_path, dinosaurs):
+    client.put(URL, json=[], headers=AUTH)
+    [line] = events(tmp_path, "Data delete action")
+    assert line["data_set"] == "dinosaurs"
+
+
+def test_deleting_a_data_set_logs_a_delete(client, tmp_path, dinosaurs):
+    client.delete("/data-sets/dinosaurs", headers=ADMIN)
+    [line] = events(tmp_path, "Data delete action")
+    assert (line["data_set"], line["token_fingerprint"]) == ("dinosaurs", fingerprint(f"Bearer {ADMIN_TOKEN}"))
+
+
+def test_bad_auth_of_an_unknown_admin_route_target_logs_the_path(client, tmp_path):
+    client.get("/data-sets", headers={"Authorization": "Bearer wrong"})
+    [line] = events(tmp_path, "Bad auth")
+    assert line["data_set"] == "/data-sets"
+
+
+def test_no_token_ever_reaches_the_log(client, tmp_path, dinosaurs):
+    client.post(URL, json={"_timestamp": "2014-01-02T00:00:00Z"}, headers=AUTH)
+    client.patch(f"{URL}/x", json={"size": "big"}, headers=AUTH)
+    client.put(URL, json=[], headers=AUTH)
+    client.post(URL, json={}, headers={"Authorization": "Bearer wrong-token-123"})
+    client.delete("/data-sets/dinosaurs", headers=ADMIN)
+    text = audit_text(tmp_path)
+    assert len(audit_lines(tmp_path)) >= 5
+    for secret in (TOKEN, ADMIN_TOKEN, "wrong-token-123"):
+        assert secret not in text
+
+
+def test_fingerprints_tell_tokens_apart_and_are_short():
+    assert fingerprint("Bearer one") != fingerprint("Bearer two")
+    assert len(fingerprint("Bearer one")) == 12
+    assert fingerprint(None) is None
