@@ -7,12 +7,14 @@ one-line message and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from contextlib import contextmanager
 from typing import Any, Iterator
 
 import click
 
-from backdrop.core import registry
+from backdrop.core import dashboards, registry, transforms
+from backdrop.core.records import InvalidDate, parse_datetime
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import StorageError
 from backdrop.settings import Settings, SettingsError
@@ -42,7 +44,7 @@ def _echo_json(value: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Administer Backdrop: data sets and their configurations.
+    """Administer Backdrop: data sets, transforms, dashboards; run transforms.
 
     Works directly on the database named by BACKDROP_DATABASE_URL (see the README).
     """
@@ -179,6 +181,99 @@ def load_data_sets(file) -> None:
         for body in configs:
             config, created = registry.create_or_replace(storage, body)
             click.echo(f"{'created' if created else 'updated'} {config.name}")
+
+
+def _read_json(file) -> Any:
+    try:
+        return json.load(file)
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"{file.name} is not valid JSON: {error}") from None
+
+
+def _document_commands(group: click.Group, module, noun: str, key: str) -> None:
+    """create/list/show/update/delete for a kind of administration document (transforms, dashboards)."""
+
+    @group.command("create")
+    @click.argument("file", type=click.File("r", encoding="utf-8"))
+    def create(file) -> None:
+        with _storage() as storage:
+            _echo_json(module.create(storage, _read_json(file)))
+
+    create.help = f"Create a {noun} from a JSON file (FILE, or - for stdin); prints it."
+
+    @group.command("list")
+    def list_() -> None:
+        with _storage() as storage:
+            _echo_json(module.list_all(storage))
+
+    list_.help = f"Print every {noun} as JSON."
+
+    @group.command("show")
+    @click.argument(key)
+    def show(**args) -> None:
+        with _storage() as storage:
+            _echo_json(module.get(storage, args[key]))
+
+    show.help = f"Print one {noun} as JSON."
+
+    @group.command("update")
+    @click.argument(key)
+    @click.argument("file", type=click.File("r", encoding="utf-8"))
+    def update(file, **args) -> None:
+        with _storage() as storage:
+            _echo_json(module.replace(storage, args[key], _read_json(file)))
+
+    update.help = f"Replace a {noun} with the one in a JSON file."
+
+    @group.command("delete")
+    @click.argument(key)
+    def delete(**args) -> None:
+        with _storage() as storage:
+            module.delete(storage, args[key])
+        click.echo(f"Deleted {args[key]}")
+
+    delete.help = f"Delete a {noun}."
+
+
+@main.group("transforms")
+def transforms_group() -> None:
+    """Create, list, show, update and delete transforms."""
+
+
+@main.group("dashboards")
+def dashboards_group() -> None:
+    """Create, list, show, update and delete dashboards."""
+
+
+_document_commands(transforms_group, transforms, "transform", "transform_id")
+_document_commands(dashboards_group, dashboards, "dashboard", "slug")
+
+
+def _instant(ctx, param, value: str | None):
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value, param.name)
+    except InvalidDate as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@main.command("transform")
+@click.argument("data_group")
+@click.argument("data_type")
+@click.option("--start", required=True, callback=_instant, help="Earliest _timestamp to recompute (ISO 8601).")
+@click.option("--end", callback=_instant, help="Latest _timestamp (ISO 8601; default now).")
+def run_transforms(data_group: str, data_type: str, start, end) -> None:
+    """Run the transforms of a data set now, in this process, and their chains after them."""
+    from backdrop.transformers.runner import run_chain
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    with _storage() as storage:
+        config = registry.find(storage, data_group, data_type)
+        if config is None:
+            raise click.ClickException(f"No data set for {data_group}/{data_type}")
+        for line in run_chain(storage, config.name, start, end or now, now):
+            click.echo(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

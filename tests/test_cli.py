@@ -176,3 +176,73 @@ def test_an_unsupported_database_url_fails_cleanly(tmp_path):
     assert result.exit_code == 1
     assert "mongodb://" in result.output
     assert "Traceback" not in result.output
+
+
+def _create_source(run):
+    assert run("data-sets", "create", "--data-group", "visas", "--data-type", "transactions",
+               "--bearer-token", "tok", "--raw-queries-allowed").exit_code == 0
+
+
+RATE = {"type": "rate", "input": {"data-group": "visas", "data-type": "transactions"},
+        "query-parameters": {"period": "week", "group_by": "channel", "collect": "count:sum"},
+        "options": {"matchingAttribute": "channel", "valueAttribute": "count:sum",
+                    "numeratorMatcher": "^digital$", "denominatorMatcher": ".+"},
+        "output": {"data-type": "digital-takeup"}}
+
+
+def test_transforms_commands_create_show_update_and_delete(run):
+    _create_source(run)
+    created = run("transforms", "create", "-", input=json.dumps(RATE))
+    assert created.exit_code == 0, created.output
+    transform = json.loads(created.output)
+    assert json.loads(run("transforms", "show", transform["id"]).output) == transform
+    assert json.loads(run("transforms", "list").output) == [transform]
+    updated = run("transforms", "update", transform["id"], "-", input=json.dumps({**RATE, "output": {"data-type": "x"}}))
+    assert json.loads(updated.output)["output"] == {"data-type": "x"}
+    assert run("transforms", "delete", transform["id"]).exit_code == 0
+    missing = run("transforms", "show", transform["id"])
+    assert missing.exit_code != 0 and "No transform" in missing.output
+
+
+def test_a_bad_transform_is_refused_with_a_message(run):
+    _create_source(run)
+    result = run("transforms", "create", "-", input=json.dumps({**RATE, "type": "alchemy"}))
+    assert result.exit_code != 0 and "Unknown transform type 'alchemy'" in result.output
+
+
+def test_dashboards_commands(run):
+    _create_source(run)
+    created = run("dashboards", "create", "-", input=json.dumps({"slug": "visas", "data_sets": ["visas_transactions"]}))
+    assert created.exit_code == 0, created.output
+    assert json.loads(run("dashboards", "list").output)[0]["slug"] == "visas"
+    assert run("dashboards", "delete", "visas").output.strip() == "Deleted visas"
+
+
+def test_transform_command_runs_the_chain_synchronously(run, database):
+    from backdrop.core.data_set import DataSet
+    from backdrop.core.storage.base import RecordQuery
+
+    _create_source(run)
+    run("transforms", "create", "-", input=json.dumps(RATE))
+    storage = open_storage(database)
+    try:
+        DataSet(storage, registry.get(storage, "visas_transactions")).store([
+            {"_timestamp": "2014-01-06T10:00:00Z", "channel": "digital", "count": 3},
+            {"_timestamp": "2014-01-07T10:00:00Z", "channel": "paper", "count": 1}])
+    finally:
+        storage.close()
+    result = run("transform", "visas", "transactions", "--start", "2014-01-06T00:00:00Z", "--end", "2014-01-08T00:00:00Z")
+    assert result.exit_code == 0, result.output
+    assert "1 records into visas_digital_takeup" in result.output
+    storage = open_storage(database)
+    try:
+        [record] = storage.find("visas_digital_takeup", RecordQuery())
+    finally:
+        storage.close()
+    assert record["rate"] == 0.75
+
+
+def test_transform_command_refuses_an_unknown_data_set_and_bad_dates(run):
+    assert "No data set for a/b" in run("transform", "a", "b", "--start", "2014-01-06").output
+    bad = run("transform", "a", "b", "--start", "not a date")
+    assert bad.exit_code != 0 and "must be a date" in bad.output

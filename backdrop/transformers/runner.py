@@ -7,7 +7,9 @@ the `backdrop transform` command both call `run`.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Iterator
 from datetime import datetime, timedelta
 
 from backdrop.core import dashboards, registry
@@ -16,9 +18,12 @@ from backdrop.core.query import parse_query
 from backdrop.core.records import timestamp_bounds
 from backdrop.core.storage.base import Storage
 from backdrop.core.timeseries import PERIODS, as_utc
-from backdrop.core.transforms import output_of
+from backdrop.core.transforms import for_data_set, output_of
 from backdrop.transformers.tasks import load_task
 from backdrop.transformers.tasks.util import TaskContext, add_fields, instant
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,3 +106,42 @@ def run(storage: Storage, source: dict, transform: dict, earliest: datetime, lat
         records = add_fields(records, options["additionalFields"])
     stored = DataSet(storage, target).store(records) if records else []
     return Outcome(target.name, len(stored), timestamp_bounds(stored))
+
+
+def output_name(storage: Storage, transform: dict, source: dict) -> str:
+    group, data_type = output_of(transform, source["data_group"])
+    found = registry.find(storage, group, data_type)
+    return found.name if found else registry.default_name(group, data_type)
+
+
+def planned(storage: Storage, source: dict, visited: list[str]) -> list[dict]:
+    """The transforms to run for a data set: those whose output is not already in the chain.
+
+    Creation refuses cycles, but `*` inputs and later edits can still close one at run
+    time; the dropped transforms are logged (contract §3).
+    """
+    chosen = []
+    for transform in for_data_set(storage, source["data_group"], source["data_type"]):
+        output = output_name(storage, transform, source)
+        if output in visited:
+            log.warning("dropping transform %s of %s: its output %s is already in the chain %s",
+                        transform["id"], source["name"], output, " -> ".join(visited))
+        else:
+            chosen.append(transform)
+    return chosen
+
+
+def run_chain(storage: Storage, name: str, earliest: datetime, latest: datetime, now: datetime,
+              visited: list[str] | None = None) -> Iterator[str]:
+    """Run a data set's transforms and then their outputs' transforms, in this process.
+
+    The synchronous twin of the worker's tasks, for operators (`backdrop transform`);
+    yields one line per transform run.
+    """
+    visited = (visited or []) + [name]
+    source = storage.get_data_set(name)
+    for transform in planned(storage, source, visited):
+        outcome = run(storage, source, transform, earliest, latest, now)
+        yield f"{transform['type']} {transform['id']}: {outcome.stored} records into {outcome.output}"
+        if outcome.bounds:
+            yield from run_chain(storage, outcome.output, *outcome.bounds, now, visited)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from kombu.exceptions import OperationalError as BrokerError
 
-from backdrop.core import registry, transforms
+from backdrop.core import transforms
 from backdrop.core.query import QueryError
 from backdrop.core.records import BatchError
 from backdrop.core.storage import open_storage
@@ -44,12 +44,6 @@ def storage():
     return _storage
 
 
-def _output_name(transform: dict, config: dict) -> str:
-    group, data_type = transforms.output_of(transform, config["data_group"])
-    found = registry.find(storage(), group, data_type)
-    return found.name if found else registry.default_name(group, data_type)
-
-
 @app.task(name=ENTRYPOINT, **RETRY)
 def entrypoint(data_set_name: str, earliest: str, latest: str, visited: list | None = None) -> int:
     """Enqueue one run per transform of the data set; returns how many were enqueued."""
@@ -58,15 +52,10 @@ def entrypoint(data_set_name: str, earliest: str, latest: str, visited: list | N
     if config is None:
         log.warning("transforms requested for %s from %s to %s: no such data set", data_set_name, earliest, latest)
         return 0
-    enqueued = 0
-    for transform in transforms.for_data_set(storage(), config["data_group"], config["data_type"]):
-        output = _output_name(transform, config)
-        if output in visited:
-            log.warning("dropping transform %s of %s: its output %s is already in the chain %s",
-                        transform["id"], data_set_name, output, " -> ".join(visited))
-            continue
+    chosen = runner.planned(storage(), config, visited)
+    for transform in chosen:
         app.send_task(RUN_TRANSFORM, args=[data_set_name, transform["id"], earliest, latest, visited])
-        enqueued += 1
+    enqueued = len(chosen)
     log.info("transforms requested for %s from %s to %s: %d enqueued", data_set_name, earliest, latest, enqueued)
     return enqueued
 

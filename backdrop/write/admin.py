@@ -18,18 +18,18 @@ _STATUS = {registry.ConfigError: 400, registry.Conflict: 409, registry.Missing: 
 
 
 @blueprint.before_request
-def _authenticate():
+def authenticate():
     """Every admin route needs the admin token; refusals are audited under the data set's name."""
     name = (request.view_args or {}).get("name")
     require_admin_token(name or request.path)
 
 
 @blueprint.errorhandler(registry.RegistryError)
-def _registry_error(error: registry.RegistryError):
+def registry_error(error: registry.RegistryError):
     return ApiError(_STATUS.get(type(error), 400), str(error)).response()
 
 
-def _json():
+def json_body():
     return body.json_body(services.settings().max_body_bytes, body.other_wrong_type)
 
 
@@ -39,7 +39,7 @@ def _audit(message: str, name: str) -> None:
 
 @blueprint.post("/data-sets")
 def create_data_set():
-    config = registry.create(services.storage(), _json())
+    config = registry.create(services.storage(), json_body())
     _audit("Data set created", config.name)
     return json_response(config.to_dict(), 201)
 
@@ -58,7 +58,7 @@ def show_data_set(name: str):
 def replace_data_set(name: str):
     storage = services.storage()
     registry.require(storage, name)
-    config = registry.replace(storage, name, _json())
+    config = registry.replace(storage, name, json_body())
     _audit("Data set replaced", config.name)
     return json_response(config.to_dict())
 
