@@ -12,25 +12,20 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import parse
 import requests
 from behave import register_type
 
+from backdrop import testing
+
 FEATURES = Path(__file__).resolve().parent
 REPOSITORY = FEATURES.parent
 FIXTURES = FEATURES / "fixtures"
 ADMIN_TOKEN = "dev-create-endpoint-token"
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 START_TIMEOUT_SECONDS = 30
 HTTP_TIMEOUT_SECONDS = 60
 # Period keys the write API computes itself; fixtures' copies are dropped before posting.
@@ -122,126 +117,38 @@ def fixture_records(name: str) -> list:
             for record in records]
 
 
-# -- processes, ports, databases --------------------------------------------------------
-def _free_ports(count: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _create_postgres_database(server_url: str) -> tuple[str, str]:
-    import psycopg
-
-    name = f"backdrop_features_{uuid.uuid4().hex}"
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(server_url)
-    return name, urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _drop_postgres_database(server_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _choose_database(context, tmp: Path) -> str:
+# -- processes and databases (shared with the end-to-end tests: backdrop/testing.py) -----
+def _choose_database(context) -> str:
     engine = os.environ.get("BACKDROP_TEST_ENGINE", "sqlite")
     context.engine = engine
     if engine == "sqlite":
-        return f"sqlite:///{tmp / 'features.db'}"
+        return f"sqlite:///{context.tmp / 'features.db'}"
     if engine == "postgres":
-        server_url = os.environ.get("BACKDROP_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-        name, url = _create_postgres_database(server_url)
-        context.postgres = (server_url, name)
-        return url
+        context.postgres = testing.fresh_postgres_database(prefix="backdrop_features")
+        return context.postgres.__enter__()
     raise RuntimeError(f"BACKDROP_TEST_ENGINE must be sqlite or postgres, not {engine!r}")
 
 
-def _app_environment(tmp: Path, database_url: str) -> dict:
-    environ = dict(os.environ)
-    environ.update({
-        "BACKDROP_ENV": "test",
-        "BACKDROP_DATABASE_URL": database_url,
-        "BACKDROP_ADMIN_TOKEN": ADMIN_TOKEN,
-        "BACKDROP_BROKER_URL": "filesystem://",
-        "BACKDROP_BROKER_FOLDER": str(tmp / "broker"),
-        "BACKDROP_AUDIT_LOG": str(tmp / "audit.log"),
-        "WEB_CONCURRENCY": "2",
-    })
-    return environ
-
-
-def _start_app(context, app: str, port: int, environ: dict) -> None:
-    log_path = context.tmp / f"{app}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([str(REPOSITORY / "start-app.sh"), app, str(port)], cwd=REPOSITORY,
-                                   env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    context.processes.append((app, process, log_path))
-
-
-def _wait_until_up(context, urls: dict) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    pending = dict(urls)
-    while pending and time.monotonic() < deadline:
-        for app, url in list(pending.items()):
-            try:
-                if requests.get(url + "/_status", timeout=2).status_code == 200:
-                    del pending[app]
-            except requests.RequestException:
-                pass
-        if any(process.poll() is not None for _, process, _ in context.processes):
-            break
-        time.sleep(0.1)
-    if pending:
-        _print_logs(context)
-        raise RuntimeError(f"the {', '.join(pending)} app(s) did not answer GET /_status")
-
-
 def _print_logs(context) -> None:
-    for app, _, log_path in context.processes:
-        text = log_path.read_text(errors="replace") if log_path.exists() else "(no log)"
-        sys.stderr.write(f"\n----- {app} app log ({log_path}) -----\n{text[-20000:]}\n")
-
-
-def _stop_apps(context) -> None:
-    for _, process, _ in context.processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 5
-    for _, process, _ in context.processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    for process in context.stack.processes:
+        sys.stderr.write(f"\n----- {process.name} app log ({process.log}) -----\n{process.log_text()}\n")
 
 
 # -- behave hooks ---------------------------------------------------------------------
 def before_all(context):
     context.tmp = Path(tempfile.mkdtemp(prefix="backdrop-features-"))
-    context.processes = []
+    context.stack = testing.Stack()
     context.postgres = None
     context.logs_printed = []
     try:
-        database_url = _choose_database(context, context.tmp)
+        database_url = _choose_database(context)
         print(f"Backdrop features: engine {context.engine} ({database_url})", flush=True)
         (context.tmp / "broker").mkdir()
-        read_port, write_port = _free_ports(2)
-        environ = _app_environment(context.tmp, database_url)
-        _start_app(context, "read", read_port, environ)
-        _start_app(context, "write", write_port, environ)
-        urls = {"read": f"http://127.0.0.1:{read_port}", "write": f"http://127.0.0.1:{write_port}"}
-        _wait_until_up(context, urls)
-        context.api = ApiClient(urls["read"], urls["write"])
+        environ = testing.app_environment(context.tmp, database_url, BACKDROP_ADMIN_TOKEN=ADMIN_TOKEN)
+        read = context.stack.add(testing.start_app("read", environ, context.tmp))
+        write = context.stack.add(testing.start_app("write", environ, context.tmp))
+        testing.wait_until_up([read, write], timeout=START_TIMEOUT_SECONDS)
+        context.api = ApiClient(read.url, write.url)
     except BaseException:
         after_all(context)
         raise
@@ -264,11 +171,11 @@ def before_scenario(context, scenario):
 def after_all(context):
     """Stop what before_all started; safe to call twice (before_all calls it on failure)."""
     try:
-        _stop_apps(context)
-        context.processes = []
+        if getattr(context, "stack", None):
+            context.stack.stop()
         if getattr(context, "postgres", None):
             postgres, context.postgres = context.postgres, None
-            _drop_postgres_database(*postgres)
+            postgres.__exit__(None, None, None)
     finally:
         if getattr(context, "tmp", None):
             shutil.rmtree(context.tmp, ignore_errors=True)
