@@ -1,0 +1,54 @@
+"""The operator scripts in tools/."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from backdrop.core import dashboards, registry
+from backdrop.core.data_set import DataSet
+from backdrop.core.storage import open_storage
+from backdrop.core.storage.base import RecordQuery
+from tools import json_to_csv, replicate
+
+
+def test_a_saved_response_becomes_csv(tmp_path):
+    source = tmp_path / "response.json"
+    source.write_text(json.dumps({"data": [{"a": 1, "b": "x"}, {"a": 2, "c": True}]}))
+    assert json_to_csv.main([str(source), str(tmp_path / "out.csv")]) == 0
+    assert (tmp_path / "out.csv").read_bytes() == b"a,b,c\r\n1,x,\r\n2,,true\r\n"
+
+
+def test_a_nested_response_is_refused(tmp_path):
+    source = tmp_path / "response.json"
+    source.write_text(json.dumps({"data": [{"a": 1, "values": [{"_count": 1}]}]}))
+    with pytest.raises(ValueError, match="nested"):
+        json_to_csv.convert(source, tmp_path / "out.csv")
+
+
+@pytest.fixture
+def databases(tmp_path):
+    source, target = open_storage(f"sqlite:///{tmp_path}/a.db"), open_storage(f"sqlite:///{tmp_path}/b.db")
+    yield source, target
+    source.close(), target.close()
+
+
+def _fill(storage, name: str, count: int) -> None:
+    config = registry.create(storage, {"name": name, "data_group": name.replace("_", "-"), "data_type": "t"})
+    DataSet(storage, config).store([{"_timestamp": f"2014-01-{day:02d}T00:00:00Z", "num": day}
+                                    for day in range(1, count + 1)])
+
+
+def test_replicate_copies_configurations_records_and_documents(databases):
+    source, target = databases
+    _fill(source, "alpha", 3)
+    _fill(source, "beta", 2)
+    dashboards.create(source, {"slug": "dash", "data_sets": ["alpha"]})
+    _fill(target, "alpha", 1)  # replaced, not merged
+    lines = []
+    replicate.replicate(source, target, only=set(), exclude={"beta"}, say=lines.append)
+    assert lines == ["alpha: 3 records"]
+    assert [r["num"] for r in target.find("alpha", RecordQuery())] == [1, 2, 3]
+    assert list(target.find("alpha", RecordQuery())) == list(source.find("alpha", RecordQuery()))
+    assert target.get_data_set("beta") is None
+    assert dashboards.get(target, "dash")["data_sets"] == ["alpha"]

@@ -1,0 +1,1 @@
+"""Operator scripts: run as `python -m tools.<name>` from the repository."""
