@@ -1,0 +1,296 @@
+"""The PostgreSQL engine: every data set's records in one table, queried in SQL.
+
+Records are JSONB bodies in `backdrop_records`, keyed by (data set, `_id`), with the
+columns queries need pulled out: `ts` (the `_timestamp`, NULL when absent) for time ranges
+and period buckets, `seq` for write order, `size` for capped data sets. Filtering, sorting,
+limits, grouping, period bucketing and the collect reductions all run in the database.
+
+Values keep their JSON type and exact text on the way through JSONB thanks to
+postgres_codec; the statements live in postgres_sql.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Iterator, Sequence
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.types.json import set_json_loads
+from psycopg_pool import ConnectionPool
+
+from backdrop.core.timeseries import as_utc
+
+from . import postgres_sql as sql
+from .base import (
+    PERIODS,
+    AggregateQuery,
+    AggregateRow,
+    AlreadyExists,
+    NotFound,
+    RecordQuery,
+    Storage,
+    StorageError,
+)
+from .postgres_codec import batch_columns, escape, load_json, stored_json
+
+
+class PostgresStorage(Storage):
+    """Storage in one PostgreSQL database, through a connection pool opened on first use."""
+
+    def __init__(self, conninfo: str, *, pool_size: int = 10, timeout: float = 10.0) -> None:
+        self._conninfo = conninfo
+        self._pool_size = pool_size
+        self._timeout = timeout  # longest wait for a pooled connection before StorageError
+        self._pool: ConnectionPool | None = None
+        self._pool_pid = 0
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: str, pool_size: int = 10) -> "PostgresStorage":
+        """`postgresql://user@host:port/dbname?…`; nothing connects until first use."""
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        return cls(url, pool_size=pool_size)
+
+    # --- connections -------------------------------------------------------------------
+
+    def _get_pool(self) -> ConnectionPool:
+        with self._lock:
+            if self._closed:
+                raise StorageError("The storage has been closed")
+            if self._pool is not None and self._pool_pid != os.getpid():
+                self._pool = None  # forked: the parent's connections are not ours to use or close
+            if self._pool is None:
+                self._pool, self._pool_pid = self._open_pool(), os.getpid()
+            return self._pool
+
+    def _open_pool(self) -> ConnectionPool:
+        """A new pool with the schema in place; on failure nothing is kept, so the next call retries."""
+        pool = ConnectionPool(
+            self._conninfo,
+            min_size=1,
+            max_size=max(1, self._pool_size),
+            open=False,
+            timeout=self._timeout,
+            configure=_configure,
+            name="backdrop",
+        )
+        pool.open()
+        try:
+            with pool.connection() as conn:
+                _create_schema(conn)
+        except BaseException:
+            pool.close()
+            raise
+        return pool
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection]:
+        """One pooled connection, one transaction: committed on success, rolled back on error."""
+        try:
+            with self._get_pool().connection() as conn:
+                yield conn
+        except pg_errors.UniqueViolation as error:
+            raise AlreadyExists(error.diag.constraint_name or "duplicate key") from error
+        except psycopg.Error as error:
+            raise StorageError(f"PostgreSQL: {error}".strip()) from error
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None and self._pool_pid == os.getpid():
+            pool.close()
+
+    # --- data-set configurations ---------------------------------------------------------
+
+    def create_data_set(self, config: dict) -> None:
+        missing = [key for key in ("name", "data_group", "data_type") if key not in config]
+        if missing:
+            raise ValueError(f"configuration lacks {', '.join(missing)}")
+        name, group, kind = config["name"], config["data_group"], config["data_type"]
+        try:
+            with self._transaction() as conn:
+                conn.execute(
+                    "INSERT INTO backdrop_data_sets (name, data_group, data_type, config, version)"
+                    f" VALUES (%s, %s, %s, %s::jsonb, {sql.NEXT_VERSION})",
+                    (name, group, kind, stored_json(config)),
+                )
+        except AlreadyExists as error:
+            raise _taken(str(error), name, group, kind) from error.__cause__
+
+    def replace_data_set(self, name: str, config: dict) -> None:
+        group, kind = config["data_group"], config["data_type"]
+        try:
+            with self._transaction() as conn:
+                cursor = conn.execute(
+                    "UPDATE backdrop_data_sets SET data_group = %s, data_type = %s,"
+                    f" config = %s::jsonb, version = {sql.NEXT_VERSION} WHERE name = %s",
+                    (group, kind, stored_json(config), name),
+                )
+                found = cursor.rowcount > 0
+        except AlreadyExists as error:
+            raise _taken(str(error), name, group, kind) from error.__cause__
+        if not found:
+            raise NotFound(f"No data set named '{name}'")
+
+    def delete_data_set(self, name: str) -> bool:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM backdrop_records WHERE data_set = %s", (name,))
+            cursor = conn.execute("DELETE FROM backdrop_data_sets WHERE name = %s", (name,))
+            return cursor.rowcount > 0
+
+    def get_data_set(self, name: str) -> dict | None:
+        return self._one("SELECT config FROM backdrop_data_sets WHERE name = %s", (name,))
+
+    def find_data_set(self, data_group: str, data_type: str) -> dict | None:
+        return self._one(
+            "SELECT config FROM backdrop_data_sets WHERE data_group = %s AND data_type = %s",
+            (data_group, data_type),
+        )
+
+    def list_data_sets(self) -> list[dict]:
+        return self._column('SELECT config FROM backdrop_data_sets ORDER BY name COLLATE "C"', ())
+
+    def data_set_version(self, name: str) -> int | None:
+        return self._one("SELECT version FROM backdrop_data_sets WHERE name = %s", (name,))
+
+    # --- administration documents ----------------------------------------------------------
+
+    def put_document(self, kind: str, key: str, document: dict, *, create: bool) -> None:
+        body = stored_json(document)
+        if create:
+            try:
+                with self._transaction() as conn:
+                    conn.execute(
+                        "INSERT INTO backdrop_documents (kind, key, body) VALUES (%s, %s, %s::jsonb)",
+                        (kind, escape(key), body),
+                    )
+            except AlreadyExists as error:
+                raise AlreadyExists(f"{kind} '{key}' already exists") from error.__cause__
+            return
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE backdrop_documents SET body = %s::jsonb WHERE kind = %s AND key = %s",
+                (body, kind, escape(key)),
+            )
+            if cursor.rowcount == 0:
+                raise NotFound(f"No {kind} '{key}'")
+
+    def get_document(self, kind: str, key: str) -> dict | None:
+        return self._one(
+            "SELECT body FROM backdrop_documents WHERE kind = %s AND key = %s", (kind, escape(key))
+        )
+
+    def list_documents(self, kind: str) -> list[dict]:
+        return self._column(
+            'SELECT body FROM backdrop_documents WHERE kind = %s ORDER BY key COLLATE "C"', (kind,)
+        )
+
+    def delete_document(self, kind: str, key: str) -> bool:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "DELETE FROM backdrop_documents WHERE kind = %s AND key = %s", (kind, escape(key))
+            )
+            return cursor.rowcount > 0
+
+    # --- records ---------------------------------------------------------------------------
+
+    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
+        columns = batch_columns(records)
+        with self._transaction() as conn:
+            self._new_version(conn, name)
+            if columns[0]:
+                conn.execute(sql.UPSERT, (name, *columns))
+            if capped_size and capped_size > 0:
+                conn.execute(sql.EVICT, {"name": name, "cap": capped_size})
+
+    def empty_data_set(self, name: str) -> None:
+        with self._transaction() as conn:
+            self._new_version(conn, name)
+            conn.execute("DELETE FROM backdrop_records WHERE data_set = %s", (name,))
+
+    def get_record(self, name: str, record_id: str) -> dict | None:
+        return self._one(
+            "SELECT body FROM backdrop_records WHERE data_set = %s AND id = %s",
+            (name, escape(record_id)),
+        )
+
+    def delete_record(self, name: str, record_id: str) -> bool:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "DELETE FROM backdrop_records WHERE data_set = %s AND id = %s",
+                (name, escape(record_id)),
+            )
+            if cursor.rowcount == 0:
+                return False
+            self._new_version(conn, name)
+            return True
+
+    def last_updated(self) -> dict[str, datetime]:
+        with self._transaction() as conn:
+            rows = conn.execute(sql.LAST_UPDATED).fetchall()
+        return {name: as_utc(moment) for name, moment in rows if moment is not None}
+
+    def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
+        statement = sql.find_sql(name, query)
+        with self._transaction() as conn:
+            with conn.cursor(name="backdrop_find") as cursor:
+                cursor.itersize = 1000
+                cursor.execute(statement.text, statement.params)
+                for (body,) in cursor:
+                    yield body
+
+    def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
+        if query.period is not None and query.period not in PERIODS:
+            raise ValueError(f"Unknown period {query.period!r}")
+        fields = sql.collected_fields(query)
+        statement = sql.aggregate_sql(name, query, fields)
+        with self._transaction() as conn:
+            rows = conn.execute(statement.text, statement.params).fetchall()
+        return [sql.aggregate_row(row, query, fields) for row in rows]
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _new_version(conn: psycopg.Connection, name: str) -> None:
+        """Take a new version; the row lock also serialises writers of one data set."""
+        cursor = conn.execute(
+            f"UPDATE backdrop_data_sets SET version = {sql.NEXT_VERSION} WHERE name = %s", (name,)
+        )
+        if cursor.rowcount == 0:  # records of an unconfigured data set: lock by name instead
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+
+    def _one(self, statement: str, params: tuple) -> Any:
+        with self._transaction() as conn:
+            row = conn.execute(statement, params).fetchone()
+        return None if row is None else row[0]
+
+    def _column(self, statement: str, params: tuple) -> list:
+        with self._transaction() as conn:
+            return [row[0] for row in conn.execute(statement, params)]
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    """Every pooled connection: UTC session, JSON loaded with the escape undone."""
+    set_json_loads(load_json, conn)
+    conn.execute("SET TIME ZONE 'UTC'")
+    conn.commit()
+
+
+def _create_schema(conn: psycopg.Connection) -> None:
+    """Idempotent, and safe when several processes start at once."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (sql.SCHEMA_LOCK,))
+        for statement in sql.SCHEMA:
+            conn.execute(statement)
+
+
+def _taken(constraint: str, name: str, group: str, kind: str) -> AlreadyExists:
+    if constraint == "backdrop_data_sets_pkey":
+        return AlreadyExists(f"Data set '{name}' already exists")
+    return AlreadyExists(f"A data set for {group}/{kind} already exists")

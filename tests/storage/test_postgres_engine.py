@@ -1,0 +1,178 @@
+"""What only the PostgreSQL engine can get wrong: its storage encoding, schema and connections.
+
+The contract suite proves the engine answers like the reference; these pin the places where
+PostgreSQL itself would bend a value (JSONB numbers, U+0000) or where the engine manages
+the server (lazy pool, schema created once by many processes, errors as StorageError).
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from postgres_support import postgres_enabled
+from storage_support import CONFIG, record
+
+from backdrop.core.storage.base import (
+    AggregateQuery,
+    Collect,
+    Filter,
+    RecordQuery,
+    Sort,
+    StorageError,
+    record_size,
+)
+
+pytestmark = pytest.mark.skipif(
+    not postgres_enabled(), reason="SKIP postgres: BACKDROP_TEST_POSTGRES is not 1"
+)
+
+CONTROL = "a\x00b\x01c"
+
+
+@pytest.fixture
+def pg(postgres_url):
+    from postgres_support import reset_postgres
+
+    from backdrop.core.storage.postgres import PostgresStorage
+
+    reset_postgres(postgres_url)
+    storage = PostgresStorage.from_url(postgres_url, pool_size=2)
+    storage.create_data_set(CONFIG)
+    yield storage
+    storage.close()
+
+
+def _ids(records) -> list[str]:
+    return [found["_id"] for found in records]
+
+
+def test_strings_holding_nul_and_its_escape_come_back_unchanged(pg):
+    pg.save_records("ds", [record("id\x00", s=CONTROL, t="\x01\x01", u="\x01\x02")])
+    stored = pg.get_record("ds", "id\x00")
+    assert (stored["_id"], stored["s"], stored["t"], stored["u"]) == ("id\x00", CONTROL, "\x01\x01", "\x01\x02")
+
+
+def test_nul_strings_filter_by_equality_and_prefix(pg):
+    pg.save_records("ds", [record("a", s=CONTROL), record("b", s="a"), record("c", s="a\x01")])
+    assert _ids(pg.find("ds", RecordQuery(filters=(Filter("s", CONTROL),)))) == ["a"]
+    assert _ids(pg.find("ds", RecordQuery(filters=(Filter("s", "a\x00", prefix=True),)))) == ["a"]
+    assert _ids(pg.find("ds", RecordQuery(filters=(Filter("s", "a\x01", prefix=True),)))) == ["c"]
+
+
+def test_nul_strings_sort_by_code_point(pg):
+    pg.save_records("ds", [record("x", s="a\x02"), record("y", s="a\x01"), record("z", s="a\x00"),
+                           record("w", s="a")])
+    assert _ids(pg.find("ds", RecordQuery(sort=Sort("s")))) == ["w", "z", "y", "x"]
+
+
+def test_nul_strings_group_and_collect_unchanged(pg):
+    pg.save_records("ds", [record("a", s=CONTROL), record("b", s=CONTROL, v="\x00")])
+    [row] = pg.aggregate("ds", AggregateQuery(group_by=("s",), collect=(Collect("v", True),)))
+    assert (row.group, row.count, row.fields["v"].values) == ((CONTROL,), 2, ["\x00"])
+
+
+def test_whole_and_huge_floats_stay_floats(pg):
+    values = {"two": 2.0, "big": 1e16, "huge": 1.5e300, "zero": 0.0, "tiny": 5e-324}
+    pg.save_records("ds", [record("a", **values)])
+    stored = pg.get_record("ds", "a")
+    assert {k: (stored[k], type(stored[k])) for k in values} == {k: (v, float) for k, v in values.items()}
+
+
+def test_integers_beyond_64_bits_stay_exact_integers(pg):
+    values = {"big": 2**70 + 1, "low": -(2**63) - 1, "top": 2**64 - 1}
+    pg.save_records("ds", [record("a", **values)])
+    stored = pg.get_record("ds", "a")
+    assert {k: (stored[k], type(stored[k])) for k in values} == {k: (v, int) for k, v in values.items()}
+
+
+def test_a_sum_of_whole_floats_is_a_float(pg):
+    pg.save_records("ds", [record("a", v=1.0), record("b", v=2.0)])
+    [row] = pg.aggregate("ds", AggregateQuery(collect=(Collect("v"),)))
+    assert (row.fields["v"].sum, type(row.fields["v"].sum)) == (3.0, float)
+
+
+def test_a_sum_of_huge_integers_stays_exact(pg):
+    pg.save_records("ds", [record("a", v=2**70), record("b", v=1)])
+    [row] = pg.aggregate("ds", AggregateQuery(collect=(Collect("v"),)))
+    assert (row.fields["v"].sum, type(row.fields["v"].sum)) == (2**70 + 1, int)
+
+
+def test_capping_counts_the_size_of_the_record_as_returned(pg):
+    first, second = record("a", s=CONTROL, f=1e16), record("b", s=CONTROL, f=1e-07)
+    pg.save_records("ds", [first])
+    budget = record_size(pg.get_record("ds", "a")) + record_size(_as_returned(second))
+    pg.save_records("ds", [second], capped_size=budget)
+    assert _ids(pg.find("ds", RecordQuery())) == ["a", "b"]
+    pg.save_records("ds", [], capped_size=budget - 1)
+    assert _ids(pg.find("ds", RecordQuery())) == ["b"]
+
+
+def _as_returned(made: dict) -> dict:
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in made.items()}
+
+
+def test_a_non_finite_number_is_refused_and_nothing_of_the_batch_is_stored(pg):
+    with pytest.raises(StorageError):
+        pg.save_records("ds", [record("a", v=1), record("b", v=float("nan"))])
+    assert list(pg.find("ds", RecordQuery())) == []
+
+
+def test_nothing_connects_until_first_use():
+    from backdrop.core.storage.postgres import PostgresStorage
+
+    storage = PostgresStorage.from_url("postgresql://nobody@127.0.0.1:1/none", pool_size=1)
+    storage.close()
+
+
+def test_an_unreachable_server_is_a_storage_error():
+    from backdrop.core.storage.postgres import PostgresStorage
+
+    storage = PostgresStorage("postgresql://nobody@127.0.0.1:1/none", pool_size=1, timeout=0.5)
+    with pytest.raises(StorageError):
+        storage.get_data_set("ds")
+    storage.close()
+
+
+def test_a_closed_engine_refuses_work(pg):
+    pg.close()
+    with pytest.raises(StorageError):
+        pg.get_data_set("ds")
+
+
+def test_engines_starting_at_once_create_the_schema_once(postgres_url):
+    from postgres_support import drop_schema
+
+    from backdrop.core.storage.postgres import PostgresStorage
+
+    drop_schema(postgres_url)
+    engines = [PostgresStorage.from_url(postgres_url, pool_size=1) for _ in range(4)]
+    failures: list[BaseException] = []
+
+    def start(engine) -> None:
+        try:
+            engine.list_data_sets()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for engine in engines:
+        engine.close()
+    assert failures == []
+
+
+def test_versions_rise_with_every_change_and_are_never_reused(pg):
+    seen = [pg.data_set_version("ds")]
+    pg.save_records("ds", [record("a")])
+    seen.append(pg.data_set_version("ds"))
+    pg.delete_record("ds", "a")
+    seen.append(pg.data_set_version("ds"))
+    pg.empty_data_set("ds")
+    seen.append(pg.data_set_version("ds"))
+    pg.delete_data_set("ds")
+    pg.create_data_set(CONFIG)
+    seen.append(pg.data_set_version("ds"))
+    assert seen == sorted(set(seen))
