@@ -60,7 +60,7 @@ echo "== pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=1
 
 engines=(sqlite)
-[ "$BACKDROP_TEST_POSTGRES" = 1 ] && [ -f backdrop/core/storage/postgres.py ] && engines+=(postgres)
+[ "$BACKDROP_TEST_POSTGRES" = 1 ] && engines+=(postgres)
 for engine in "${engines[@]}"; do
   echo "== behave ($engine)"
   BACKDROP_TEST_ENGINE="$engine" .venv/bin/behave --format progress --no-capture-stderr features || status=1
