@@ -1,0 +1,26 @@
+"""Settings shared by every test: the hypothesis profile property-based tests run under.
+
+The "ci" profile (loaded unless HYPOTHESIS_PROFILE names another) is deterministic and has
+no deadline, so a loaded 2-core machine never turns a slow example into a failure
+(contract.md §1). "thorough" runs many more examples when hunting for a bug by hand.
+"""
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough",
+    deadline=None,
+    max_examples=1000,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
