@@ -19,6 +19,18 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def to_instant(value) -> datetime | None:
+    """A stored date (a datetime or its ISO text) as an aware UTC datetime; None otherwise."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, str):
+        try:
+            return as_utc(datetime.fromisoformat(value))
+        except ValueError:
+            return None
+    return None
+
+
 def _add_months(moment: datetime, months: int) -> datetime:
     index = moment.year * 12 + (moment.month - 1) + months
     return moment.replace(year=index // 12, month=index % 12 + 1)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Sequence
 
-from backdrop.core.timeseries import PERIODS, as_utc
+from backdrop.core.timeseries import PERIODS, as_utc, to_instant
 from backdrop.core.values import distinct_sorted, is_number, order_key, tuple_key
 
 from .base import (
@@ -41,18 +41,6 @@ class _Stored:
     size: int
 
 
-def _as_instant(value: Any) -> datetime | None:
-    """A date field as an aware UTC datetime (tolerating an ISO string), else None."""
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if isinstance(value, str):
-        try:
-            return as_utc(datetime.fromisoformat(value))
-        except ValueError:
-            return None
-    return None
-
-
 def _store_form(record: dict) -> _Stored:
     """Dates become ISO strings: the stored record is exactly what a client will read."""
     raw = {
@@ -61,8 +49,8 @@ def _store_form(record: dict) -> _Stored:
     }
     return _Stored(
         raw=raw,
-        timestamp=_as_instant(record.get("_timestamp")),
-        updated_at=_as_instant(record.get("_updated_at")),
+        timestamp=to_instant(record.get("_timestamp")),
+        updated_at=to_instant(record.get("_updated_at")),
         size=record_size(raw),
     )
 

@@ -15,26 +15,13 @@ from typing import Any, Sequence
 
 import orjson
 
-from backdrop.core.timeseries import UTC, as_utc
+from backdrop.core.timeseries import UTC, as_utc, to_instant
 
 from .base import StorageError
+from .text import escape, unescape
 
 _INT64 = range(-(2**63), 2**64)
 _TWO_TO_63 = float(2**63)
-
-
-def escape(text: str) -> str:
-    """The stored form of a string: no U+0000, same order and prefixes (see above)."""
-    if "\x00" in text or "\x01" in text:
-        return text.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
-    return text
-
-
-def unescape(text: str) -> str:
-    """Undo `escape`; left-to-right replacement cannot misparse its prefix-free code."""
-    if "\x01" in text:
-        return text.replace("\x01\x01", "\x00").replace("\x01\x02", "\x01")
-    return text
 
 
 def _stored_float(value: float) -> float | orjson.Fragment:
@@ -148,14 +135,7 @@ def _iso(value: Any) -> str:
 def _instant(value: Any) -> datetime | None:
     if type(value) is datetime and value.tzinfo is UTC:
         return value
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if isinstance(value, str):
-        try:
-            return as_utc(datetime.fromisoformat(value))
-        except ValueError:
-            return None
-    return None
+    return to_instant(value)
 
 
 def batch_columns(records: Sequence[dict]) -> tuple[list, list, list, list, list]:

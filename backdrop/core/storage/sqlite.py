@@ -23,6 +23,7 @@ import orjson
 from backdrop.core.timeseries import UTC, as_utc
 from backdrop.core.values import distinct_sorted
 
+from .text import escape, unescape
 from . import sqlite_sql as q
 from .base import (
     AggregateQuery,
@@ -79,7 +80,7 @@ def _escaped_body(record: dict, body: str) -> str:
     """The body to store: strings holding U+0000 or U+0001 escaped (see sqlite_sql)."""
     if "\\u0000" not in body and "\\u0001" not in body:
         return body
-    escaped = {key: q.escape_text(value) if type(value) is str else value
+    escaped = {key: escape(value) if type(value) is str else value
                for key, value in record.items()}
     return _encode_record(escaped)[0]
 
@@ -89,7 +90,7 @@ def _decode(body: str) -> dict:
     record = orjson.loads(body)
     if "\\u0001" not in body:
         return record
-    return {key: q.unescape_text(value) if type(value) is str else value
+    return {key: unescape(value) if type(value) is str else value
             for key, value in record.items()}
 
 
@@ -150,7 +151,7 @@ def _stream(cursor: sqlite3.Cursor) -> Iterator[dict]:
 def _group_value(kind: str, value: Any) -> Any:
     if kind == "b":
         return bool(value)
-    return q.unescape_text(value) if kind == "s" else value
+    return unescape(value) if kind == "s" else value
 
 
 def _field_stats(total, numeric: int, count: int, values: str | None, want_set: bool) -> FieldStats:
@@ -158,7 +159,7 @@ def _field_stats(total, numeric: int, count: int, values: str | None, want_set: 
     distinct = None
     if want_set:
         found = orjson.loads(f"[{values}]") if values else []
-        distinct = distinct_sorted(q.unescape_text(v) if type(v) is str else v for v in found)
+        distinct = distinct_sorted(unescape(v) if type(v) is str else v for v in found)
     return FieldStats(sum=0 if total is None else total, numeric_count=numeric, count=count,
                       values=distinct)
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .base import Filter, Sort, TimeRange
+from .text import escape as escape_text
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -93,15 +94,6 @@ _GROUP_CLASS = """CASE json_type(body, ?)
 """Keeps `true` apart from `1` in a GROUP BY; NULL (left out) for null or missing values."""
 
 _NUMERIC = "('integer', 'real')"
-
-
-def escape_text(text: str) -> str:
-    return text.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
-
-
-def unescape_text(text: str) -> str:
-    """Inverse of escape_text: every U+0001 in an escaped string starts a two-character pair."""
-    return text.replace("\x01\x01", "\x00").replace("\x01\x02", "\x01") if "\x01" in text else text
 
 
 def json_path(field: str) -> str:

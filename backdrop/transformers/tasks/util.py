@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
-from backdrop.core.timeseries import as_utc
+from backdrop.core.timeseries import as_utc, to_instant
 
 
 def text(value) -> str:
@@ -25,9 +25,12 @@ def encode_id(*parts) -> str:
 
 def instant(value) -> datetime | None:
     """A row's instant (datetime or ISO text) as an aware UTC datetime; None if absent."""
-    if value is None or isinstance(value, datetime):
-        return as_utc(value) if value is not None else None
-    return as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    if value is None:
+        return None
+    moment = to_instant(value)
+    if moment is None:
+        raise BadSourceData(f"{value!r} is not a date")
+    return moment
 
 
 def require_text(options: dict, *names: str) -> None:
