@@ -12,7 +12,7 @@ import orjson
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from backdrop.core.storage import open_storage
+from backdrop.core.storage import check_url, open_storage
 from backdrop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,11 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def install_storage(app: Flask, settings: Settings) -> None:
-    """Open the engine lazily, once per worker process (gunicorn forks after create_app)."""
+    """Open the engine lazily, once per worker process (gunicorn forks after create_app).
+
+    The URL is checked at once, so a wrong one stops start-up with its message.
+    """
+    check_url(settings.database_url)
     app.config["BACKDROP_SETTINGS"] = settings
     app.extensions["backdrop_storage"] = None
 

@@ -42,7 +42,7 @@ def test_status_says_the_app_is_up_without_caching(client):
 
 
 def test_status_does_not_touch_the_database(tmp_path):
-    environ = {"BACKDROP_ENV": "test", "BACKDROP_DATABASE_URL": "mongodb://nowhere:1/none"}
+    environ = {"BACKDROP_ENV": "test", "BACKDROP_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}  # nothing listens
     client = create_app(Settings.from_env(environ)).test_client()
     assert client.get("/_status").status_code == 200
 

@@ -1,5 +1,8 @@
 """Routing of the write app: status, unknown routes and methods, the legacy name route, headers."""
+import pytest
 from write_support import AUTH, build_app
+
+from backdrop.core.storage import UnsupportedDatabase
 
 
 def test_status_is_up_and_not_cached(client):
@@ -75,3 +78,8 @@ def test_a_storage_failure_is_a_500_json_error(tmp_path):
     assert response.status_code == 500
     assert response.json["status"] == "error"
     assert response.json["message"].startswith("Internal Server Error: ")
+
+
+def test_a_mongodb_url_stops_the_write_app_from_starting(tmp_path):
+    with pytest.raises(UnsupportedDatabase, match="MongoDB engine has not landed"):
+        build_app(tmp_path, BACKDROP_DATABASE_URL="mongodb://localhost:27017/backdrop")

@@ -8,9 +8,31 @@ class UnsupportedDatabase(StorageError):
     """The URL names an engine this build does not have."""
 
 
+SCHEMES = ("sqlite", "postgresql", "postgres", "memory")
+
+
+def check_url(url: str) -> str:
+    """The URL's engine name; UnsupportedDatabase (a clear message) for any other URL.
+
+    The apps call this in create_app, so a wrong URL stops start-up instead of failing
+    every request; it connects to nothing.
+    """
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "mongodb":
+        raise UnsupportedDatabase(
+            "mongodb:// URLs are not supported yet: the MongoDB engine has not landed. "
+            "Use sqlite:///path or postgresql://… for BACKDROP_DATABASE_URL."
+        )
+    if scheme not in SCHEMES:
+        raise UnsupportedDatabase(
+            f"Unsupported BACKDROP_DATABASE_URL {url.split('://')[0]!r}: use sqlite:///path or postgresql://…"
+        )
+    return scheme
+
+
 def open_storage(url: str, *, pool_size: int = 10) -> Storage:
     """Open the engine named by `url` (sqlite:///…, postgresql://…); nothing connects at import."""
-    scheme = url.split(":", 1)[0].lower()
+    scheme = check_url(url)
     if scheme == "memory":  # one process only: the reference engine for tests
         from .memory import MemoryStorage
 
@@ -19,17 +41,6 @@ def open_storage(url: str, *, pool_size: int = 10) -> Storage:
         from .sqlite import SQLiteStorage
 
         return SQLiteStorage.from_url(url)
-    if scheme in ("postgresql", "postgres"):
-        try:
-            from .postgres import PostgresStorage
-        except ImportError as error:  # the engine lands with its own issue
-            raise UnsupportedDatabase(f"PostgreSQL engine unavailable: {error}") from None
-        return PostgresStorage.from_url(url, pool_size=pool_size)
-    if scheme == "mongodb":
-        raise UnsupportedDatabase(
-            "mongodb:// URLs are not supported yet: the MongoDB engine has not landed. "
-            "Use sqlite:///path or postgresql://… for BACKDROP_DATABASE_URL."
-        )
-    raise UnsupportedDatabase(
-        f"Unsupported BACKDROP_DATABASE_URL scheme {scheme!r}: use sqlite:///path or postgresql://…"
-    )
+    from .postgres import PostgresStorage
+
+    return PostgresStorage.from_url(url, pool_size=pool_size)

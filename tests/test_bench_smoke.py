@@ -1,0 +1,89 @@
+"""The benchmark still runs: `python -m bench --quick` on SQLite, end to end, in a subprocess.
+
+A smoke run on tiny sizes (issue 6) so the benchmark cannot rot. It asserts that the report
+has every section and that every figure is a positive number, and that each hand-written
+baseline computed the same answer as the API; it never asserts a time.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.queries import MEMORY_QUERIES, QUERIES
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+TIMEOUT_SECONDS = 600
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One quick run shared by the tests below: (JSON report, stdout)."""
+    path = tmp_path_factory.mktemp("bench") / "report.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--engines", "sqlite", "--json", str(path)],
+        cwd=REPOSITORY, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    return json.loads(path.read_text()), completed.stdout
+
+
+@pytest.fixture(scope="module")
+def sqlite(run):
+    return run[0]["engines"]["sqlite"]
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float)) and value > 0
+
+
+def test_quick_run_reports_the_machine_and_sqlite_as_available(run):
+    report, _ = run
+    assert report["machine"]["cpus"] >= 1
+    assert report["engines"]["sqlite"]["available"] is True
+    assert report["options"]["engines"] == ["sqlite"]
+
+
+def test_quick_run_has_every_section(sqlite):
+    assert {"ingest", "status_round_trip", "queries", "cache", "proportionality", "memory"} <= set(sqlite)
+
+
+def test_ingest_reports_positive_rates_over_http_and_raw(sqlite):
+    ingest = sqlite["ingest"]
+    assert ingest["records"] == sqlite["records"]
+    assert _positive(ingest["records_per_second"])
+    assert _positive(ingest["raw"]["records_per_second"])
+    assert _positive(ingest["ratio_api_to_raw"])
+    assert ingest["raw"]["rows"] == sqlite["records"]
+
+
+def test_every_query_is_timed_over_http_and_on_the_engine(sqlite):
+    assert set(sqlite["queries"]) == {spec.name for spec in QUERIES}
+    for name, result in sqlite["queries"].items():
+        figures = [result["api"]["median_ms"], result["api"]["p95_ms"], result["raw"]["median_ms"],
+                   result["ratio_api_to_raw"], result["allowed_ms"], result["response_bytes"]]
+        assert all(_positive(figure) for figure in figures), (name, result)
+
+
+def test_every_baseline_computes_the_same_answer_as_the_api(sqlite):
+    disagreeing = {name: result["fingerprint"] for name, result in sqlite["queries"].items()
+                   if not result["answers_agree"]}
+    assert disagreeing == {}
+
+
+def test_cache_proportionality_and_memory_report_positive_figures(sqlite):
+    assert _positive(sqlite["status_round_trip"]["median_ms"])
+    assert _positive(sqlite["cache"]["hit"]["median_ms"])
+    assert _positive(sqlite["cache"]["conditional"]["median_ms"])
+    assert _positive(sqlite["proportionality"]["ratio_large_to_small"])
+    assert _positive(sqlite["proportionality"]["large"]["records_touched"])
+    assert set(sqlite["memory"]) == {spec.name for spec in MEMORY_QUERIES}
+    assert all(_positive(peak["worker_peak_rss_mb"]) for peak in sqlite["memory"].values())
+
+
+def test_targets_are_listed_and_the_table_is_printed(run):
+    report, stdout = run
+    assert report["targets"] and all(isinstance(target["met"], bool) for target in report["targets"])
+    assert "sqlite 3." in stdout and "targets:" in stdout
