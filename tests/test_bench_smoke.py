@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.queries import MEMORY_QUERIES, QUERIES
-
 REPOSITORY = Path(__file__).resolve().parent.parent
 TIMEOUT_SECONDS = 600
+# The queries issue 6 asks for (bench/queries.py), named here so the test needs no import path.
+QUERIES = {"raw_filter_limit", "group_by_one_key", "week_one_year", "month_group_sum_two_years",
+           "filter_day_90_days", "flatten_week_group_one_year"}
+MEMORY_QUERIES = {"month_group_sum_two_years", "raw_one_month"}
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +62,7 @@ def test_ingest_reports_positive_rates_over_http_and_raw(sqlite):
 
 
 def test_every_query_is_timed_over_http_and_on_the_engine(sqlite):
-    assert set(sqlite["queries"]) == {spec.name for spec in QUERIES}
+    assert set(sqlite["queries"]) == QUERIES
     for name, result in sqlite["queries"].items():
         figures = [result["api"]["median_ms"], result["api"]["p95_ms"], result["raw"]["median_ms"],
                    result["ratio_api_to_raw"], result["allowed_ms"], result["response_bytes"]]
@@ -79,7 +81,7 @@ def test_cache_proportionality_and_memory_report_positive_figures(sqlite):
     assert _positive(sqlite["cache"]["conditional"]["median_ms"])
     assert _positive(sqlite["proportionality"]["ratio_large_to_small"])
     assert _positive(sqlite["proportionality"]["large"]["records_touched"])
-    assert set(sqlite["memory"]) == {spec.name for spec in MEMORY_QUERIES}
+    assert set(sqlite["memory"]) == MEMORY_QUERIES
     assert all(_positive(peak["worker_peak_rss_mb"]) for peak in sqlite["memory"].values())
 
 

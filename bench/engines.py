@@ -1,0 +1,194 @@
+"""The databases under test, and the raw-engine baselines of the ingest.
+
+Each engine gives the apps a fresh database (SQLite: a temporary file; PostgreSQL: a new
+database made with CREATE DATABASE and dropped at the end) and offers the benchmark a
+direct connection for the hand-written baselines. The raw ingest baseline loads the same
+records, in the same schema (created by Backdrop's own engine), by the fastest means the
+engine has: one `executemany` in one transaction (SQLite), `COPY` (PostgreSQL). Rows are
+encoded before the clock starts: the baseline measures the engine, nothing else.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+
+from backdrop.core.timeseries import period_keys
+
+UTC = timezone.utc
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+UPDATED_AT = datetime(2024, 1, 2, tzinfo=UTC)
+
+
+def stored_form(record: dict) -> tuple[str, datetime, str]:
+    """(id, _timestamp, body JSON) of a record as the write API stores it: with its server keys."""
+    timestamp = datetime.fromisoformat(record["_timestamp"])
+    body = {**record, "_timestamp": timestamp, **period_keys(timestamp), "_updated_at": UPDATED_AT}
+    return record["_id"], timestamp, orjson.dumps(body).decode()
+
+
+def micros(moment: datetime) -> int:
+    """SQLite's `ts`: whole microseconds since the epoch."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+class SqliteEngine:
+    name = "sqlite"
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / "bench.db"
+        self.database_url = f"sqlite:///{self.path}"
+        self._connection: sqlite3.Connection | None = None
+
+    def version(self) -> str:
+        return sqlite3.sqlite_version
+
+    def connection(self) -> sqlite3.Connection:
+        """A direct connection to the apps' database, for the query baselines."""
+        if self._connection is None:
+            self._connection = _sqlite_connect(self.path)
+        return self._connection
+
+    def run(self, sql: str, params: tuple) -> list[tuple]:
+        return self.connection().execute(sql, params).fetchall()
+
+    def count(self, data_set: str) -> int:
+        return self.run("SELECT count(*) FROM records WHERE data_set = ?", (data_set,))[0][0]
+
+    def after_load(self) -> None:
+        """Nothing: the app never runs ANALYZE on SQLite, so neither does the benchmark."""
+
+    def raw_ingest(self, data_set: str, records: Iterable[dict]) -> tuple[float, int]:
+        """(seconds, rows) for one executemany of every record into a fresh file, same schema."""
+        path = self.folder / "raw-ingest.db"
+        _make_schema(f"sqlite:///{path}")
+        rows = []
+        for seq, record in enumerate(records, 1):
+            record_id, timestamp, body = stored_form(record)
+            rows.append((data_set, record_id, seq, micros(timestamp), micros(UPDATED_AT),
+                         len(body.encode()), body))
+        connection = _sqlite_connect(path)
+        started = time.perf_counter()
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany("INSERT INTO records (data_set, id, seq, ts, updated_at, size, body)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        connection.execute("COMMIT")
+        seconds = time.perf_counter() - started
+        stored = connection.execute("SELECT count(*) FROM records").fetchone()[0]
+        connection.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return seconds, stored
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _sqlite_connect(path: Path) -> sqlite3.Connection:
+    """The same pragmas as Backdrop's engine (WAL, synchronous NORMAL): the same durability."""
+    connection = sqlite3.connect(path, isolation_level=None, timeout=60)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    return connection
+
+
+def _make_schema(database_url: str) -> None:
+    """Backdrop's own engine creates its schema on first use; the baselines use that schema."""
+    from backdrop.core.storage import open_storage
+
+    storage = open_storage(database_url)
+    try:
+        storage.list_data_sets()
+    finally:
+        storage.close()
+
+
+class PostgresEngine:
+    name = "postgres"
+
+    def __init__(self, server_url: str):
+        import psycopg
+
+        self._psycopg = psycopg
+        self.server_url = server_url
+        token = uuid.uuid4().hex[:12]
+        self.databases = [f"backdrop_bench_{token}", f"backdrop_bench_raw_{token}"]
+        with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as connection:
+            for database in self.databases:
+                connection.execute(f'CREATE DATABASE "{database}"')
+        self.database_url = self._url(self.databases[0])
+        self._connection = None
+
+    def _url(self, database: str) -> str:
+        return urlunsplit(urlsplit(self.server_url)._replace(path=f"/{database}"))
+
+    def version(self) -> str:
+        return self.run("SHOW server_version", ())[0][0]
+
+    def connection(self):
+        if self._connection is None:
+            self._connection = self._psycopg.connect(self.database_url, autocommit=True)
+        return self._connection
+
+    def run(self, sql: str, params: tuple) -> list[tuple]:
+        return self.connection().execute(sql, params).fetchall()
+
+    def count(self, data_set: str) -> int:
+        return self.run("SELECT count(*) FROM backdrop_records WHERE data_set = %s", (data_set,))[0][0]
+
+    def after_load(self) -> None:
+        """Fresh statistics, as autovacuum would have gathered within a minute of a bulk load."""
+        self.connection().execute("ANALYZE backdrop_records")
+
+    def raw_ingest(self, data_set: str, records: Iterable[dict]) -> tuple[float, int]:
+        """(seconds, rows) for one COPY of every record into a fresh database, same schema."""
+        url = self._url(self.databases[1])
+        _make_schema(url)
+        payload = _copy_text(data_set, records)
+        with self._psycopg.connect(url) as connection:
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                with cursor.copy("COPY backdrop_records (data_set, id, seq, ts, updated_at, size, body)"
+                                 " FROM STDIN") as copy:
+                    for start in range(0, len(payload), 1 << 20):
+                        copy.write(payload[start:start + (1 << 20)])
+            connection.commit()
+            seconds = time.perf_counter() - started
+            stored = connection.execute("SELECT count(*) FROM backdrop_records").fetchone()[0]
+        return seconds, stored
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        with self._psycopg.connect(self.server_url, autocommit=True) as connection:
+            for database in self.databases:
+                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _copy_text(data_set: str, records: Iterable[dict]) -> bytes:
+    """COPY's text format: tab-separated, backslashes doubled (JSON has no raw tabs or newlines)."""
+    updated = UPDATED_AT.isoformat()
+    lines = []
+    for seq, record in enumerate(records, 1):
+        record_id, timestamp, body = stored_form(record)
+        lines.append("\t".join((data_set, record_id, str(seq), timestamp.isoformat(), updated,
+                                str(len(body.encode())), body.replace("\\", "\\\\"))))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def open_engine(name: str, folder: Path, postgres_url: str):
+    if name == "sqlite":
+        return SqliteEngine(folder)
+    if name == "postgres":
+        return PostgresEngine(postgres_url)
+    raise ValueError(f"unknown engine {name!r}: choose sqlite or postgres")
