@@ -69,10 +69,10 @@ def _spawn(name: str, command: list[str], environ: dict, folder: Path) -> Proces
     return Process(name, popen, log)
 
 
-def start_app(app: str, environ: dict, folder: Path, port: int | None = None) -> Process:
+def start_app(app: str, environ: dict, folder: Path, port: int | None = None, name: str | None = None) -> Process:
     """`start-app.sh read|write PORT` as a process group; call `wait_until_up` next."""
     port = port or free_ports(1)[0]
-    process = _spawn(app, [str(REPOSITORY / "start-app.sh"), app, str(port)], environ, folder)
+    process = _spawn(name or app, [str(REPOSITORY / "start-app.sh"), app, str(port)], environ, folder)
     process.url = f"http://127.0.0.1:{port}"
     return process
 
