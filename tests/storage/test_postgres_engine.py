@@ -97,6 +97,36 @@ def test_a_sum_of_huge_integers_stays_exact(pg):
     assert (row.fields["v"].sum, type(row.fields["v"].sum)) == (2**70 + 1, int)
 
 
+def _groups(pg, field: str) -> list[tuple[str, int]]:
+    rows = pg.aggregate("ds", AggregateQuery(group_by=(field,)))
+    return sorted((repr(row.group[0]), row.count) for row in rows)
+
+
+def test_group_texts_that_read_like_numbers_or_booleans_keep_their_type(pg):
+    # Groups are keyed by text; only texts below ':' or reading true/false are typed.
+    pg.save_records("ds", [record("1", v="true"), record("2", v=True), record("3", v="-1"),
+                           record("4", v=-1), record("5", v="false"), record("6", v=False),
+                           record("7", v="0.5"), record("8", v=0.5), record("9", v=" x")])
+    assert _groups(pg, "v") == [("' x'", 1), ("'-1'", 1), ("'0.5'", 1), ("'false'", 1),
+                                ("'true'", 1), ("-1", 1), ("0.5", 1), ("False", 1), ("True", 1)]
+
+
+def test_group_values_come_back_as_stored_numbers_and_unescaped_strings(pg):
+    pg.save_records("ds", [record("1", v=2**70), record("2", v=1e16), record("3", v=CONTROL)])
+    rows = pg.aggregate("ds", AggregateQuery(group_by=("v",)))
+    assert sorted(((type(row.group[0]), row.group[0]) for row in rows), key=repr) == sorted(
+        [(int, 2**70), (float, 1e16), (str, CONTROL)], key=repr)
+
+
+def test_groups_spelt_one_and_one_point_zero_merge_their_collected_fields(pg):
+    pg.save_records("ds", [record("1", g=1, v=2), record("2", g=1.0, v=0.5), record("3", g=1, v="x"),
+                           record("4", g=1.0, v=2)])
+    [row] = pg.aggregate("ds", AggregateQuery(group_by=("g",), collect=(Collect("v", want_set=True),)))
+    stats = row.fields["v"]
+    assert (row.count, stats.sum, type(stats.sum), stats.numeric_count, stats.count, stats.values) == (
+        4, 4.5, float, 3, 4, [0.5, 2, "x"])
+
+
 def test_capping_counts_the_size_of_the_record_as_returned(pg):
     first, second = record("a", s=CONTROL, f=1e16), record("b", s=CONTROL, f=1e-07)
     pg.save_records("ds", [first])

@@ -252,7 +252,7 @@ class PostgresStorage(Storage):
         statement = sql.aggregate_sql(name, query, fields)
         with self._transaction() as conn:
             rows = conn.execute(statement.text, statement.params).fetchall()
-        return [sql.aggregate_row(row, query, fields) for row in rows]
+        return sql.aggregate_rows(rows, query, fields)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -276,9 +276,15 @@ class PostgresStorage(Storage):
 
 
 def _configure(conn: psycopg.Connection) -> None:
-    """Every pooled connection: UTC session, JSON loaded with the escape undone."""
+    """Every pooled connection: UTC session, JSON loaded with the escape undone, no JIT.
+
+    The engine's statements are short scans whose JIT compilation (triggered by their
+    cost estimates over large tables) took longer than it saved: 1.8 s of a 4.7 s month
+    aggregate over a million records.
+    """
     set_json_loads(load_json, conn)
     conn.execute("SET TIME ZONE 'UTC'")
+    conn.execute("SET jit = off")
     conn.commit()
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from backdrop.core.timeseries import UTC, as_utc
-from backdrop.core.values import order_key
+from backdrop.core.values import distinct_sorted, tuple_key
 
 from .base import AggregateQuery, AggregateRow, FieldStats, Filter, RecordQuery, TimeRange
 from .postgres_codec import escape, stored_json
+from .text import unescape
 
 SCHEMA_LOCK = 0x6261636B64726F70  # "backdrop": serialises schema creation across processes
 SCHEMA = (
@@ -150,52 +151,97 @@ def collected_fields(query: AggregateQuery) -> list[tuple[str, bool]]:
     return list({collect.field: collect.want_set for collect in query.collect}.items())
 
 
+# A group value's text (`->>`) is its JSON type only for strings that look like no number
+# and no boolean; numbers start with `-` or a digit (below ':' in byte order), booleans read
+# `true`/`false`. Only for texts that could be either is the (costlier) jsonb_typeof asked.
+_GROUP_TYPE = (
+    "CASE WHEN x.g{i} COLLATE \"C\" < ':' OR x.g{i} IN ('true', 'false')"
+    " THEN jsonb_typeof(x.b -> %s) END"
+)
+
+
 def _collect_columns(alias: str, want_set: bool) -> list[str]:
     """sum, numeric count, count, "some number was a float", and the distinct values.
 
-    postgres_codec stores every float with a `.` in its text, so a `.` tells floats from
-    ints; the sum is exact in `numeric` and rounded once to a float when one took part.
+    postgres_codec stores every float with a `.` in its text (and JSONB keeps a number's
+    scale), so a float is a number of non-zero scale; the sum is exact in `numeric` and
+    rounded once to a float when one took part.
     """
-    number = f"jsonb_typeof({alias}.v) = 'number'"
-    present = f"jsonb_typeof({alias}.v) <> 'null'"
+    number = f"jsonb_typeof({alias}) = 'number'"
+    present = f"jsonb_typeof({alias}) <> 'null'"
     columns = [
-        f"sum(CASE WHEN {number} THEN {alias}.v::numeric END)",
+        f"sum(CASE WHEN {number} THEN {alias}::numeric END)",
         f"count(*) FILTER (WHERE {number})",
         f"count(*) FILTER (WHERE {present})",
-        f"coalesce(bool_or(strpos({alias}.v::text, '.') > 0) FILTER (WHERE {number}), false)",
+        f"coalesce(bool_or(scale({alias}::numeric) > 0) FILTER (WHERE {number}), false)",
     ]
     if want_set:
-        columns.append(f"jsonb_agg(DISTINCT {alias}.v) FILTER (WHERE {present})")
+        columns.append(f"jsonb_agg(DISTINCT {alias}) FILTER (WHERE {present})")
     return columns
 
 
-def aggregate_sql(name: str, query: AggregateQuery, fields: list[tuple[str, bool]]) -> _Sql:
-    select, joins = _Sql(), _Sql()
-    keys = 0
+def _extracted(name: str, query: AggregateQuery, fields: list[tuple[str, bool]]) -> _Sql:
+    """The inner query: per matching record only the period, group texts and collected values.
+
+    With groups or collected fields it is fenced (`OFFSET 0` keeps the planner from merging
+    it into the outer query), so the grouping above never carries whole bodies: the sort or
+    hash holds a few small columns, and each field is looked up once per record. The body
+    (`b`) goes up only for the group fields' type tags, computed below any sort.
+    """
+    columns = _Sql()
     if query.period is not None:
-        select.add("date_trunc(%s::text, r.ts AT TIME ZONE 'UTC'),", query.period)
-        keys += 1
+        columns.add("date_trunc(%s::text, r.ts AT TIME ZONE 'UTC') AS p,", query.period)
     for index, group in enumerate(query.group_by):
-        joins.add(f"CROSS JOIN LATERAL (SELECT r.body -> %s AS v) g{index}", group)
-        select.add(f"g{index}.v,")
-        keys += 1
-    select.add("count(*)")
-    for index, (field, want_set) in enumerate(fields):
-        joins.add(f"CROSS JOIN LATERAL (SELECT r.body -> %s AS v) c{index}", field)
-        select.add(", " + ", ".join(_collect_columns(f"c{index}", want_set)))
+        columns.add(f"r.body ->> %s AS g{index},", group)
+    for index, (field, _) in enumerate(fields):
+        columns.add(f"r.body -> %s AS c{index},", field)
+    columns.add("r.body AS b" if query.group_by else "1 AS one")
     where = _conditions(name, query.filters, query.time)
     if query.period is not None:
         where.add("AND r.ts IS NOT NULL")
-    for index in range(len(query.group_by)):
-        where.add(f"AND jsonb_typeof(g{index}.v) <> 'null'")
+    inner = _Sql().add("SELECT " + columns.text, *columns.params)
+    inner.add("FROM backdrop_records r " + where.text, *where.params)
+    if query.group_by or fields:
+        inner.add("OFFSET 0")
+    return inner
+
+
+def aggregate_sql(name: str, query: AggregateQuery, fields: list[tuple[str, bool]]) -> _Sql:
+    """Period, then (type, text) per group field, count, then the collect columns per field.
+
+    Group values are compared as text, typed where the text alone is ambiguous: `true`,
+    `1` and `"1"` stay apart. Numbers equal in value but spelt apart (`1`, `1.0`) come out
+    as separate rows that aggregate_rows merges.
+    """
+    select = _Sql()
+    if query.period is not None:
+        select.add("x.p,")
+    for index, group in enumerate(query.group_by):
+        select.add(_GROUP_TYPE.format(i=index) + f", x.g{index},", group)
+    keys = (query.period is not None) + 2 * len(query.group_by)
+    select.add("count(*)")
+    for index, (_, want_set) in enumerate(fields):
+        select.add(", " + ", ".join(_collect_columns(f"x.c{index}", want_set)))
+    inner = _extracted(name, query, fields)
     statement = _Sql().add("SELECT " + select.text, *select.params)
-    statement.add("FROM backdrop_records r " + joins.text, *joins.params)
-    statement.add(where.text, *where.params)
+    statement.add("FROM (" + inner.text + ") x", *inner.params)
+    present = [f"x.g{index} IS NOT NULL" for index in range(len(query.group_by))]
+    if present:
+        statement.add("WHERE " + " AND ".join(present))
     if keys:
         statement.add("GROUP BY " + ", ".join(str(i + 1) for i in range(keys)))
     else:
         statement.add("HAVING count(*) > 0")
     return statement
+
+
+def _group_value(kind: str | None, text: str) -> Any:
+    """A group value from its `->>` text and, where the text is ambiguous, its JSON type."""
+    if kind == "number":
+        return float(text) if "." in text else int(text)
+    if kind == "boolean":
+        return text == "true"
+    return unescape(text)
 
 
 def _field_stats(values: Sequence[Any], want_set: bool) -> FieldStats:
@@ -208,22 +254,54 @@ def _field_stats(values: Sequence[Any], want_set: bool) -> FieldStats:
         count=count,
     )
     if want_set:
-        stats.values = sorted(values[4] or [], key=order_key)
+        stats.values = distinct_sorted(values[4] or [])
     return stats
 
 
-def aggregate_row(row: Sequence[Any], query: AggregateQuery, fields: list) -> AggregateRow:
-    position = 0
-    period_start = None
+def _merged(old: list, new: Sequence[Any], want_set: bool) -> list:
+    """Two rows' raw collect columns as one (for groups spelt `1` in one and `1.0` in another)."""
+    total = (old[0] or 0) + (new[0] or 0) if old[0] is not None or new[0] is not None else None
+    merged = [total, old[1] + new[1], old[2] + new[2], old[3] or new[3]]
+    if want_set:
+        merged.append((old[4] or []) + (new[4] or []))
+    return merged
+
+
+def _parsed(row: Sequence[Any], query: AggregateQuery, fields: list) -> list:
+    """[period start, group, count, raw collect columns per field] of one aggregate_sql row."""
+    position, period_start = 0, None
     if query.period is not None:
-        period_start = row[0].replace(tzinfo=UTC)
-        position = 1
-    group = tuple(row[position : position + len(query.group_by)])
-    position += len(query.group_by)
-    result = AggregateRow(period_start=period_start, group=group, count=row[position])
-    position += 1
-    for field, want_set in fields:
+        period_start, position = row[0].replace(tzinfo=UTC), 1
+    group = tuple(
+        _group_value(row[position + 2 * i], row[position + 2 * i + 1]) for i in range(len(query.group_by))
+    )
+    position += 2 * len(query.group_by)
+    count, position = row[position], position + 1
+    columns = []
+    for _, want_set in fields:
         width = 5 if want_set else 4
-        result.fields[field] = _field_stats(row[position : position + width], want_set)
+        columns.append(list(row[position : position + width]))
         position += width
+    return [period_start, group, count, columns]
+
+
+def aggregate_rows(rows: Sequence[Sequence[Any]], query: AggregateQuery, fields: list) -> list[AggregateRow]:
+    """aggregate_sql's rows as AggregateRows, rows whose groups are equal numbers merged."""
+    merged: dict[tuple, list] = {}
+    for row in rows:
+        entry = _parsed(row, query, fields)
+        key = (entry[0], tuple_key(entry[1]))
+        if key not in merged:
+            merged[key] = entry
+            continue
+        kept = merged[key]
+        kept[2] += entry[2]
+        kept[3] = [_merged(old, new, want_set) for old, new, (_, want_set) in zip(kept[3], entry[3], fields)]
+    return [_aggregate_row(*entry, fields) for entry in merged.values()]
+
+
+def _aggregate_row(period_start, group: tuple, count: int, columns: list, fields: list) -> AggregateRow:
+    result = AggregateRow(period_start=period_start, group=group, count=count)
+    for (field, want_set), values in zip(fields, columns):
+        result.fields[field] = _field_stats(values, want_set)
     return result
