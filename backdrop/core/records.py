@@ -8,8 +8,8 @@ gets an `_id`, the six period keys and `_updated_at`.
 
 The per-record path is kept lean (the write API ingests tens of thousands of records a
 second): compiled regexes, one compiled schema per data set (`record_schema`), cached date
-parses and period keys (batches repeat the same timestamps and days), key verdicts cached
-per batch.
+parses and period keys (batches repeat the same timestamps and hours), key verdicts cached
+per key tuple for the batch.
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ NOT_AN_OBJECT = "record must be a JSON object"
 # JSON scalars as a parser delivers them, plus the datetimes parsing puts in date fields.
 _VALUE_TYPES = frozenset((str, int, float, bool, type(None), datetime))
 _ID = re.compile(r"\S+")
+_isfinite = math.isfinite
 
 # ---------------------------------------------------------------------------- errors
 
@@ -126,6 +127,8 @@ def _parse_text(text: str) -> datetime:
         text = text[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(text)
+        if moment.tzinfo is UTC:  # the usual `Z` or `+00:00`
+            return moment
         if moment.tzinfo is None:
             return moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
@@ -133,22 +136,22 @@ def _parse_text(text: str) -> datetime:
         raise ValueError(text) from None
 
 
-def _period_keys(timestamp: datetime) -> dict[str, datetime]:
-    """period_keys(timestamp), cached: every instant of an hour has the same six keys."""
-    return _hour_keys(timestamp.replace(minute=0, second=0, microsecond=0))
-
-
 @lru_cache(maxsize=16384)
-def _hour_keys(hour: datetime) -> dict[str, datetime]:
-    keys = dict(_day_keys(hour.replace(hour=0)))
-    keys[HOUR.start_at_key] = hour
+def _hour_keys(year: int, month: int, day: int, hour: int) -> dict[str, datetime]:
+    """period_keys() of any instant of this UTC hour: they all have the same six keys.
+
+    Keyed by the hour's fields, which is far cheaper than `replace`-ing each timestamp
+    down to its hour; timestamps are always in UTC here (`_parse_text` makes them so).
+    """
+    keys = dict(_day_keys(year, month, day))
+    keys[HOUR.start_at_key] = datetime(year, month, day, hour, tzinfo=UTC)
     return keys
 
 
 @lru_cache(maxsize=4096)
-def _day_keys(day: datetime) -> dict[str, datetime]:
+def _day_keys(year: int, month: int, day: int) -> dict[str, datetime]:
     """Day and coarser keys are the same for every hour of a day."""
-    return period_keys(day)
+    return period_keys(datetime(year, month, day, tzinfo=UTC))
 
 
 def timestamp_bounds(records: Sequence[dict]) -> tuple[datetime, datetime] | None:
@@ -187,12 +190,20 @@ def _parse_dates(record: dict, index: int, messages: list) -> None:
     so rules d–f report it again."""
     for field in DATE_FIELDS:
         if field in record:
+            value = record[field]
+            if type(value) is str:  # the usual good date, without parse_datetime's wrapping
+                try:
+                    record[field] = _parse_text(value)
+                    continue
+                except ValueError:
+                    pass
             try:
-                record[field] = parse_datetime(record[field], field)
+                record[field] = parse_datetime(value, field)
             except InvalidDate as error:
                 messages.append((index, str(error)))
 
 
+@lru_cache(maxsize=4096)
 def _key_problem(key: str) -> str | None:
     if not valid_field_name(key):
         return f"{key} is not a valid key"
@@ -201,16 +212,50 @@ def _key_problem(key: str) -> str | None:
     return None
 
 
-def _record_problem(record: dict, verdicts: dict) -> str | None:
+def _key_plan(keys: tuple) -> tuple[bool, tuple[str, ...]] | None:
+    """For a record with these keys: None if one of them is refused, else whether it has
+    an `_id` and which date fields it has, the values that need more than a type check."""
+    if any(_key_problem(key) is not None for key in keys):
+        return None
+    return "_id" in keys, tuple(key for key in keys if key in DATE_FIELDS)
+
+
+def _record_problem(record: dict, plans: dict) -> str | None:
     """The first failing rule of records.md §5, keys examined in the record's own order.
+
+    Records of a batch share their keys, so the keys are judged once per key tuple
+    (`plans`) and a good record costs only a check of its values' types. Any doubt sends
+    the record to `_first_problem`, which finds the message in the exact rule order.
+    """
+    keys = tuple(record)
+    try:
+        plan = plans[keys]
+    except KeyError:
+        plan = plans[keys] = _key_plan(keys)
+    if plan is None:
+        return _first_problem(record)
+    for value in record.values():
+        kind = type(value)
+        if kind not in _VALUE_TYPES or (kind is float and not _isfinite(value)):
+            return _first_problem(record)
+    has_id, dates = plan
+    if has_id:
+        value = record["_id"]
+        if type(value) is not str or _ID.fullmatch(value) is None:
+            return _first_problem(record)
+    for field in dates:
+        if type(record[field]) is not datetime:
+            return _first_problem(record)
+    return None
+
+
+def _first_problem(record: dict) -> str | None:
+    """records.md §5 rule by rule, each key in turn, the first failure's message.
 
     Non-finite floats cannot come back out as JSON, so they count as invalid values.
     """
     for key, value in record.items():
-        try:
-            verdict = verdicts[key]
-        except KeyError:
-            verdict = verdicts[key] = _key_problem(key)
+        verdict = _key_problem(key)
         if verdict is not None:
             return verdict
         kind = type(value)
@@ -240,7 +285,7 @@ def prepare_batch(items: list, *, auto_ids: Sequence[str] | None, schema: dict |
     from_ids: list = []
     from_dates: list = []
     from_checks: list = []
-    verdicts: dict = {}
+    plans: dict = {}
     records = []
     for index, item in enumerate(items):
         if type(item) is not dict:
@@ -254,7 +299,7 @@ def prepare_batch(items: list, *, auto_ids: Sequence[str] | None, schema: dict |
             if missing and not from_ids:
                 from_ids.append((index, _missing_ids_message(missing)))
         _parse_dates(record, index, from_dates)
-        problem = _record_problem(record, verdicts)
+        problem = _record_problem(record, plans)
         if problem is not None:
             from_checks.append((index, problem))
         records.append(record)
@@ -262,9 +307,7 @@ def prepare_batch(items: list, *, auto_ids: Sequence[str] | None, schema: dict |
     if problems:
         raise BatchError(problems)
     _add_fresh_ids(records)
-    stamp = as_utc(now)
-    for record in records:
-        _finish(record, stamp)
+    _finish(records, as_utc(now))
     return records
 
 
@@ -280,11 +323,14 @@ def _add_fresh_ids(records: list[dict]) -> None:
         record["_id"] = raw.hex()
 
 
-def _finish(record: dict, updated_at: datetime) -> None:
-    timestamp = record.get("_timestamp")
-    if timestamp is not None:
-        record.update(_period_keys(timestamp))
-    record["_updated_at"] = updated_at
+def _finish(records: list[dict], updated_at: datetime) -> None:
+    """Add the period keys and `_updated_at`; one loop for the batch, it runs per record."""
+    for record in records:
+        timestamp = record.get("_timestamp")
+        if timestamp is not None:
+            record.update(_hour_keys(timestamp.year, timestamp.month, timestamp.day,
+                                     timestamp.hour))
+        record["_updated_at"] = updated_at
 
 
 def prepare_patch(stored: dict, changes: dict, *, schema: dict | None,

@@ -115,6 +115,40 @@ def test_first_failing_key_in_record_order_gives_the_only_message():
     assert problems([{"thing": {}, "_foo": 1}]) == ["thing has an invalid value"]
 
 
+def test_records_sharing_their_keys_are_each_judged_on_their_own_values():
+    items = [{"_id": "a", "value": 1}, {"_id": "b c", "value": 2},
+             {"_id": "d", "value": float("nan")}, {"_id": "e", "value": 3},
+             {"_id": "f", "value": [3]}]
+    with pytest.raises(BatchError) as caught:
+        prepare(items)
+    assert caught.value.errors == [
+        {"index": 1, "message": '_id "b c" is not a valid id'},
+        {"index": 2, "message": "value has an invalid value"},
+        {"index": 4, "message": "value has an invalid value"}]
+
+
+_keys = st.sampled_from(["_id", "value", "v", "w2", "_timestamp", "bad-key", "_foo"])
+_values = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=3),
+                    st.just([1]), st.just("2012-12-12T00:00:00Z"))
+
+
+@settings(deadline=None, derandomize=True, max_examples=300)
+@given(st.lists(st.dictionaries(_keys, _values, max_size=4), min_size=1, max_size=6))
+def test_a_records_message_does_not_depend_on_the_records_before_it(items):
+    alone = []
+    for item in items:
+        try:
+            prepare([item])
+        except BatchError as error:
+            alone.extend(error.messages)
+    try:
+        prepare(items)
+        together = []
+    except BatchError as error:
+        together = error.messages
+    assert sorted(together) == sorted(alone)
+
+
 @pytest.mark.parametrize("item", [5, "x", None, [], [{"a": 1}], True])
 def test_item_that_is_not_an_object_is_reported_not_crashed(item):
     with pytest.raises(BatchError) as caught:

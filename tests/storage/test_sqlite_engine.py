@@ -19,7 +19,7 @@ from storage_support import CONFIG, record
 
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import AggregateQuery, RecordQuery, StorageError, record_size
-from backdrop.core.storage.sqlite import SQLiteStorage, _encode_record
+from backdrop.core.storage.sqlite import SQLiteStorage, _encode_record, _stored_body
 
 
 def test_a_relative_url_is_a_path_from_the_working_directory(tmp_path, monkeypatch):
@@ -197,6 +197,28 @@ def test_the_counted_size_is_the_contract_size_of_the_stored_record(fields):
     assert size == record_size(stored)
     expected = {key: _as_stored(value) for key, value in fields.items()}
     assert stored == expected
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=5), scalars, max_size=6))
+def test_the_uncounted_body_is_the_counted_one(fields):
+    assert _stored_body(fields) == _encode_record(fields)[0]
+
+
+def _sizes(path) -> list[int]:
+    with sqlite3.connect(path) as connection:
+        return [size for (size,) in connection.execute("SELECT size FROM records ORDER BY id")]
+
+
+def test_an_uncapped_write_leaves_sizes_uncounted_and_a_capped_one_counts_them(tmp_path):
+    storage = SQLiteStorage.from_url(f"sqlite:///{tmp_path}/b.db")
+    storage.create_data_set(CONFIG)
+    tricky = [record("a", s="\x00é\x01😀"), record("b", f=1e-07), record("c", f=1e16)]
+    storage.save_records(CONFIG["name"], tricky)
+    assert _sizes(tmp_path / "b.db") == [0, 0, 0]
+    storage.save_records(CONFIG["name"], [], capped_size=10**6)
+    stored = [storage.get_record(CONFIG["name"], name) for name in "abc"]
+    storage.close()
+    assert _sizes(tmp_path / "b.db") == [record_size(json.loads(json.dumps(r))) for r in stored]
 
 
 def _as_stored(value):

@@ -38,6 +38,8 @@ from .base import (
 )
 
 BUSY_TIMEOUT_SECONDS = 30
+# The `size` of a record not yet counted: no record counts 0 bytes (`{}` alone is 2).
+UNCOUNTED = 0
 _PLAIN = frozenset((str, int, bool, type(None)))
 
 
@@ -48,6 +50,18 @@ def _translated():
         yield
     except sqlite3.Error as error:
         raise StorageError(f"SQLite: {error}") from error
+
+
+def _stored_body(record: dict) -> str:
+    """The body as JSON text, without its size: the usual write (an uncapped data set).
+
+    orjson writes UTC datetimes as their `isoformat()`; any other datetime is converted
+    to UTC first, as `_encode_exactly` does.
+    """
+    for value in record.values():
+        if type(value) is datetime and value.tzinfo is not UTC:
+            return _encode_exactly(record, sized=False)[0]
+    return orjson.dumps(record).decode()
 
 
 def _encode_record(record: dict) -> tuple[str, int]:
@@ -82,7 +96,7 @@ def _escaped_body(record: dict, body: str) -> str:
         return body
     escaped = {key: escape(value) if type(value) is str else value
                for key, value in record.items()}
-    return _encode_record(escaped)[0]
+    return _stored_body(escaped)
 
 
 def _decode(body: str) -> dict:
@@ -94,12 +108,12 @@ def _decode(body: str) -> dict:
             for key, value in record.items()}
 
 
-def _encode_exactly(record: dict) -> tuple[str, int]:
-    """Dates converted to UTC ISO strings first, then the contract's own size rule."""
+def _encode_exactly(record: dict, sized: bool = True) -> tuple[str, int]:
+    """Dates converted to UTC ISO strings first, then (if `sized`) the contract's own size rule."""
     stored = {key: as_utc(value).isoformat() if isinstance(value, datetime) else value
               for key, value in record.items()}
     body = orjson.dumps(stored).decode()
-    return body, record_size(orjson.loads(body))
+    return body, record_size(orjson.loads(body)) if sized else UNCOUNTED
 
 
 def _instant(value: Any) -> int | None:
@@ -114,31 +128,51 @@ def _instant(value: Any) -> int | None:
     return q.micros(as_utc(value)) if isinstance(value, datetime) else None
 
 
-def _prepare(records: Sequence[dict]) -> list[tuple]:
+def _prepare(records: Sequence[dict], sized: bool) -> list[tuple]:
     """(id, ts, updated_at, size, body) per record, all computed before the write lock.
 
-    A batch shares its `_updated_at` and often its timestamps, hence the small cache.
+    The exact size costs a second encoding of every float, so it is counted only for a
+    capped write (`sized`); other records are stored as UNCOUNTED. A batch shares its
+    `_updated_at` and often its timestamps, hence the small cache of instants.
     """
-    instants: dict = {}
-
-    def instant(value: Any) -> int | None:
-        if value is None:
-            return None
-        try:
-            found = instants.get(value)
-        except TypeError:  # unhashable: not a date anyway
-            return None
-        if found is None:
-            found = instants[value] = _instant(value)
-        return found
-
+    instants: dict = {None: None}
     rows = []
     for record in records:
-        body, size = _encode_record(record)
-        body = _escaped_body(record, body)
-        rows.append((record["_id"], instant(record.get("_timestamp")),
-                     instant(record.get("_updated_at")), size, body))
+        if sized:
+            body, size = _encode_record(record)
+        else:
+            body, size = _stored_body(record), UNCOUNTED
+        if "\\u000" in body:
+            body = _escaped_body(record, body)
+        ts, updated_at = record.get("_timestamp"), record.get("_updated_at")
+        try:
+            ts = instants[ts]
+        except (KeyError, TypeError):
+            ts = _cached_instant(instants, ts)
+        try:
+            updated_at = instants[updated_at]
+        except (KeyError, TypeError):
+            updated_at = _cached_instant(instants, updated_at)
+        rows.append((record["_id"], ts, updated_at, size, body))
     return rows
+
+
+def _cached_instant(instants: dict, value: Any) -> int | None:
+    try:
+        found = instants[value] = _instant(value)
+    except TypeError:  # unhashable: not a date anyway
+        return None
+    return found
+
+
+def _count_sizes(connection: sqlite3.Connection, name: str) -> None:
+    """Give every UNCOUNTED record of the data set its exact size, before a capped write
+    evicts by size. Only records saved by uncapped writes of a data set later written
+    with a cap have none, which the application never does (capped_size is fixed at
+    creation) but the storage interface allows."""
+    rows = connection.execute(q.UNCOUNTED_RECORDS, (name, UNCOUNTED)).fetchall()
+    connection.executemany(q.SET_SIZE, [(record_size(_decode(body)), name, record_id)
+                                        for record_id, body in rows])
 
 
 def _stream(cursor: sqlite3.Cursor) -> Iterator[dict]:
@@ -371,14 +405,17 @@ class SQLiteStorage(Storage):
     # --- records -------------------------------------------------------------------------
 
     def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
-        prepared = _prepare(records)  # a record that cannot be encoded fails before any write
+        capped = bool(capped_size) and capped_size > 0
+        # A record that cannot be encoded fails here, before any write.
+        prepared = _prepare(records, capped)
         with self._write() as connection:
             version = self._take_versions(connection, len(prepared) + 1)
             first = version - len(prepared)
             connection.executemany(q.UPSERT_RECORD, [
                 (name, record_id, first + position, ts, updated_at, size, body)
                 for position, (record_id, ts, updated_at, size, body) in enumerate(prepared)])
-            if capped_size and capped_size > 0:
+            if capped:
+                _count_sizes(connection, name)
                 connection.execute(q.EVICT_OLDEST, (name, capped_size))
             connection.execute("UPDATE data_sets SET version = ? WHERE name = ?", (version, name))
 

@@ -6,7 +6,8 @@ spliced into statements is fixed SQL chosen here.
 
 Records are stored as JSON text (`body`) beside a few columns the engine needs to be fast:
 `ts` (the `_timestamp` in µs since the epoch, UTC), `seq` (write order, from the one
-database-wide counter), `size` (bytes counted against `capped_size`).
+database-wide counter), `size` (bytes counted against `capped_size`; 0 until a capped
+write needs it, since counting costs a second encoding of the record).
 
 SQLite's JSON functions hand strings back as C strings, cut at the first U+0000. Stored
 strings therefore use an order- and prefix-preserving escape (U+0001 → U+0001 U+0002,
@@ -64,6 +65,9 @@ UPSERT_RECORD = """
     ON CONFLICT (data_set, id) DO UPDATE SET
         seq = excluded.seq, ts = excluded.ts, updated_at = excluded.updated_at,
         size = excluded.size, body = excluded.body"""
+
+UNCOUNTED_RECORDS = "SELECT id, body FROM records WHERE data_set = ? AND size = ?"
+SET_SIZE = "UPDATE records SET size = ? WHERE data_set = ? AND id = ?"
 
 # Keep the newest records whose running total (newest first) fits; delete all older ones.
 EVICT_OLDEST = """
