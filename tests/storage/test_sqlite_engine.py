@@ -225,3 +225,20 @@ def _as_stored(value):
     from backdrop.core.timeseries import as_utc
 
     return as_utc(value).isoformat() if isinstance(value, datetime) else value
+
+
+def test_a_sum_beyond_64_bit_integers_is_answered_as_a_float(tmp_path):
+    from datetime import datetime, timezone
+
+    from backdrop.core.records import prepare_batch
+    from backdrop.core.storage import open_storage
+    from backdrop.core.storage.base import AggregateQuery, Collect
+
+    storage = open_storage(f"sqlite:///{tmp_path}/big.db")
+    storage.create_data_set({"name": "big", "data_group": "big", "data_type": "t"})
+    items = [{"count": 9 * 10**18, "kind": "a"}, {"count": 9 * 10**18, "kind": "a"}]
+    storage.save_records("big", prepare_batch(items, auto_ids=None, schema=None, now=datetime.now(timezone.utc)))
+    [row] = storage.aggregate("big", AggregateQuery(group_by=("kind",), collect=(Collect("count"),)))
+    storage.close()
+    assert row.fields["count"].sum == float(18 * 10**18)
+    assert row.fields["count"].numeric_count == 2

@@ -451,7 +451,14 @@ class SQLiteStorage(Storage):
             raise ValueError(f"Unknown period {query.period!r}")
         sql, params, collects = q.aggregate_statement(name, query)
         groups = len(query.group_by)
-        rows = self._read(sql, params)
+        try:
+            rows = self._read(sql, params)
+        except StorageError as error:
+            if "integer overflow" not in str(error):
+                raise
+            # A sum past 64-bit integers: SQLite's SUM refuses it; answer with a float sum.
+            sql, params, collects = q.aggregate_statement(name, query, float_sums=True)
+            rows = self._read(sql, params)
         # Without GROUP BY the statement answers one row even when nothing matched.
         return [self._aggregate_row(row, groups, collects) for row in rows if row[1 + 2 * groups]]
 

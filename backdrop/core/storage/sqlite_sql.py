@@ -206,7 +206,7 @@ PERIOD_START = {
 """Period start (µs) from `ts`, in SQL: UTC, Monday weeks, calendar quarters."""
 
 
-def aggregate_statement(name: str, query) -> tuple[str, list, list[tuple[str, bool]]]:
+def aggregate_statement(name: str, query, float_sums: bool = False) -> tuple[str, list, list[tuple[str, bool]]]:
     """One GROUP BY statement: period bucket, typed group values, count, field reductions.
 
     The inner SELECT picks the matching records and extracts what the outer one needs
@@ -240,7 +240,7 @@ def aggregate_statement(name: str, query) -> tuple[str, list, list[tuple[str, bo
         t, v, j = f"c{index}t", f"c{index}v", f"c{index}j"
         inner.append(f"json_type(body, ?) AS {t}, json_extract(body, ?) AS {v}")
         inner_params += [path, path]
-        outer += [f"SUM(CASE WHEN {t} IN {_NUMERIC} THEN {v} END)",
+        outer += [f"{'TOTAL' if float_sums else 'SUM'}(CASE WHEN {t} IN {_NUMERIC} THEN {v} END)",
                   f"COUNT(CASE WHEN {t} IN {_NUMERIC} THEN 1 END)",
                   f"COUNT(CASE WHEN {t} <> 'null' THEN 1 END)"]
         if want_set:
