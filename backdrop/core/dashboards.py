@@ -5,7 +5,8 @@
 """
 from __future__ import annotations
 
-from backdrop.core.registry import ConfigError, Conflict, Missing, valid_name
+from backdrop.core import documents
+from backdrop.core.registry import ConfigError, Conflict, valid_name
 from backdrop.core.storage.base import AlreadyExists, Storage
 
 KIND = "dashboards"
@@ -55,15 +56,11 @@ def replace(storage: Storage, slug: str, body) -> dict:
 
 
 def get(storage: Storage, slug: str) -> dict:
-    dashboard = storage.get_document(KIND, slug)
-    if dashboard is None:
-        raise Missing(f"No dashboard named '{slug}'")
-    return dashboard
+    return documents.require(storage, KIND, slug, f"No dashboard named '{slug}'")
 
 
 def delete(storage: Storage, slug: str) -> None:
-    if not storage.delete_document(KIND, slug):
-        raise Missing(f"No dashboard named '{slug}'")
+    documents.remove(storage, KIND, slug, f"No dashboard named '{slug}'")
 
 
 def list_all(storage: Storage) -> list[dict]:

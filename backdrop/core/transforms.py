@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+from backdrop.core import documents
 from backdrop.core.query import QueryError, parse_query
 from backdrop.core.registry import ConfigError, Missing, default_name, valid_name
 from backdrop.core.storage.base import Storage
@@ -118,8 +119,7 @@ def create(storage: Storage, body) -> dict:
 
 
 def replace(storage: Storage, transform_id: str, body) -> dict:
-    if storage.get_document(KIND, transform_id) is None:
-        raise Missing(f"No transform with id '{transform_id}'")
+    get(storage, transform_id)
     if isinstance(body, dict) and body.get("id", transform_id) != transform_id:
         raise ConfigError("id cannot be changed")
     transform = {"id": transform_id, **validate(body, storage)}
@@ -129,15 +129,11 @@ def replace(storage: Storage, transform_id: str, body) -> dict:
 
 
 def get(storage: Storage, transform_id: str) -> dict:
-    transform = storage.get_document(KIND, transform_id)
-    if transform is None:
-        raise Missing(f"No transform with id '{transform_id}'")
-    return transform
+    return documents.require(storage, KIND, transform_id, f"No transform with id '{transform_id}'")
 
 
 def delete(storage: Storage, transform_id: str) -> None:
-    if not storage.delete_document(KIND, transform_id):
-        raise Missing(f"No transform with id '{transform_id}'")
+    documents.remove(storage, KIND, transform_id, f"No transform with id '{transform_id}'")
 
 
 def list_all(storage: Storage) -> list[dict]:

@@ -1,7 +1,6 @@
 """The reference engine's own rules; the storage contract suite covers the interface broadly."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pytest
 
@@ -19,21 +18,8 @@ from backdrop.core.storage.base import (
     record_size,
 )
 from backdrop.core.storage.memory import MemoryStorage
-from backdrop.core.timeseries import period_keys
 
-UTC = timezone.utc
-
-
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
-
-
-def record(record_id: str, timestamp: datetime | None = None, **fields) -> dict:
-    normalised = {"_id": record_id, "_updated_at": at(2014, 1, 1), **fields}
-    if timestamp is not None:
-        normalised["_timestamp"] = timestamp
-        normalised.update(period_keys(timestamp))
-    return normalised
+from normalised import at, record
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Running queries against the reference engine: the shapes and rules of read-api.md §5–§6."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 
@@ -9,22 +9,9 @@ from backdrop.core.query import Query, QueryError
 from backdrop.core.reading import aggregate_query, execute
 from backdrop.core.storage.base import Filter, Sort
 from backdrop.core.storage.memory import MemoryStorage
-from backdrop.core.timeseries import DAY, MONTH, WEEK, period_keys
+from backdrop.core.timeseries import DAY, MONTH, WEEK
 
-UTC = timezone.utc
-
-
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
-
-
-def record(record_id: str, timestamp: datetime | None = None, **fields) -> dict:
-    """A record in the normalised form the write API hands to engines."""
-    normalised = {"_id": record_id, "_updated_at": at(2014, 1, 1), **fields}
-    if timestamp is not None:
-        normalised["_timestamp"] = timestamp
-        normalised.update(period_keys(timestamp))
-    return normalised
+from normalised import at, record
 
 
 def engine_with(records: list[dict]) -> MemoryStorage:
