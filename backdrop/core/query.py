@@ -12,12 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Literal, Sequence
 
+from backdrop.core.collect import DEFAULT_METHOD, METHODS
 from backdrop.core.fields import valid_field_name
 from backdrop.core.storage.base import Filter, Sort
 from backdrop.core.timeseries import PERIODS, Period, as_utc
-
-COLLECT_METHODS = ("sum", "count", "set", "mean")
-DEFAULT_METHOD = "default"  # `collect=field` without a method: `field:set` and `field`
 
 
 class QueryError(ValueError):
@@ -30,7 +28,7 @@ class Query:
 
     `anchor` says which end a `duration` counted from ("start" when `start_at` was given,
     "end" for `end_at` or now) and so which way results shift (read-api.md §6.6).
-    `collect` holds (field, method) pairs, method one of COLLECT_METHODS or DEFAULT_METHOD.
+    `collect` holds (field, method) pairs, method a name of collect.METHODS or DEFAULT_METHOD.
     """
 
     start_at: datetime | None = None
@@ -100,7 +98,7 @@ MAX_LIMIT = 1_000_000_000  # beyond any data set; keeps absurd numbers away from
 
 _COLON = "filter_by must be a field name and value separated by a colon (:) eg. authority:Westminster"
 _COLLECT_SHAPE = (
-    "collect must be a field name, optionally followed by a colon and one of sum, count, set, mean"
+    f"collect must be a field name, optionally followed by a colon and one of {', '.join(METHODS)}"
 )
 _TOO_MANY = "Query would return too many periods"
 _OUT_OF_RANGE = "Query range is outside the supported dates (years 1 to 9999)"
@@ -226,13 +224,13 @@ def _check_filters(args: _Args) -> Problems:
 
 def _check_period_name(args: _Args) -> Problems:
     if args.has("period") and args.first("period") not in PERIODS:
-        yield "'period' must be one of ['hour', 'day', 'week', 'month', 'quarter', 'year']"
+        yield f"'period' must be one of {list(PERIODS)}"
 
 
 def _sortable(field: str) -> bool:
     """A record field, or a collect key `field:method` (why sort_by splits at the last colon)."""
     name, colon, method = field.partition(":")
-    return valid_field_name(name) and (not colon or method in COLLECT_METHODS)
+    return valid_field_name(name) and (not colon or method in METHODS)
 
 
 def _check_sort(args: _Args) -> Problems:
@@ -307,7 +305,7 @@ def _check_collect(args: _Args) -> Problems:
         if value.count(":") > 1:
             yield _COLLECT_SHAPE
         field, colon, method = value.partition(":")
-        if colon and method not in COLLECT_METHODS:
+        if colon and method not in METHODS:
             yield "Unknown collection method"
         if not valid_field_name(field):
             yield "Cannot collect an invalid field name"
@@ -359,7 +357,8 @@ def _check_not_raw(args: _Args) -> Problems:
 
 
 def _check_span_and_midnight(args: _Args) -> Problems:
-    if args.first("period") == "hour":
+    period = PERIODS.get(args.first("period") or "")
+    if period is not None and period.shorter_than_a_day:
         return
     start, end = args.date("start_at"), args.date("end_at")
     if start is not None and end is not None and (end - start).days < 7:
@@ -370,16 +369,14 @@ def _check_span_and_midnight(args: _Args) -> Problems:
 
 
 def _check_alignment(args: _Args) -> Problems:
-    """Weekly and monthly ranges must start and end on boundaries, judged in UTC."""
-    period = args.first("period")
+    """Ranges of periods with a day rule (weeks, months) start and end on it, judged in UTC."""
+    period = PERIODS.get(args.first("period") or "")
+    if period is None or period.day_rule is None:
+        return
     for name in ("start_at", "end_at"):
         moment = args.date(name)
-        if period == "week" and moment is not None and moment.weekday() != 0:
-            yield f"{name} must be a monday"
-    for name in ("start_at", "end_at"):
-        moment = args.date(name)
-        if period == "month" and moment is not None and moment.day != 1:
-            yield f"'{name}' must be the first of the month for period=month queries"
+        if moment is not None and not period.day_rule(moment):
+            yield period.day_rule_message.format(name=name)
 
 
 _RAW_RULES = (_check_not_raw, _check_span_and_midnight, _check_alignment)
@@ -393,24 +390,12 @@ def _run(checks, args: _Args) -> None:
 
 # --- building the Query ------------------------------------------------------------------
 
-_FIXED_LENGTHS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
-_MONTHS_PER_PERIOD = {"month": 1, "quarter": 3, "year": 12}
-
-
-def _periods_between(period: Period, first: datetime, last: datetime) -> int:
-    """How many whole periods lie between two boundaries, by arithmetic (never by stepping)."""
-    if period.name in _FIXED_LENGTHS:
-        return (last - first) // _FIXED_LENGTHS[period.name]
-    months = (last.year - first.year) * 12 + last.month - first.month
-    return months // _MONTHS_PER_PERIOD[period.name]
-
-
 def _absolute_range(args: _Args, period: Period | None):
     """The user's bounds; for a period query also checks the gap-filled series it implies."""
     start, end = args.date("start_at"), args.date("end_at")
     if period is not None and start is not None and end is not None:
         last = period.start(end)
-        count = _periods_between(period, period.start(start), last) + (last != end)
+        count = period.count_between(period.start(start), last) + (last != end)
         if count > MAX_PERIODS:
             raise QueryError(_TOO_MANY)
         _representable(lambda: period.end(end))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from backdrop.core import results
-from backdrop.core.query import DEFAULT_METHOD, Query, QueryError
-from backdrop.core.storage.base import AggregateQuery, Collect, RecordQuery, Storage, TimeRange
+from backdrop.core import collect, results
+from backdrop.core.query import Query, QueryError
+from backdrop.core.storage.base import AggregateQuery, RecordQuery, Storage, TimeRange
+from backdrop.core.timeseries import Bucketing
 
 
 def execute(storage: Storage, name: str, query: Query) -> list[dict]:
@@ -26,16 +27,13 @@ def record_query(query: Query) -> RecordQuery:
 
 
 def aggregate_query(query: Query) -> AggregateQuery:
-    """One aggregate call serves every collect: the set is asked for only where a method needs it."""
-    wants_set: dict[str, bool] = {}
-    for field, method in query.collect:
-        wants_set[field] = wants_set.get(field, False) or method in ("set", DEFAULT_METHOD)
+    """One aggregate call serves every collect: each reduction they need is asked for once."""
     return AggregateQuery(
         filters=query.filters,
         time=_time(query),
-        period=query.period.name if query.period else None,
+        bucketing=Bucketing(query.period) if query.period else None,
         group_by=query.group_by,
-        collect=tuple(Collect(field, want_set) for field, want_set in wants_set.items()),
+        reductions=collect.reductions(query.collect),
     )
 
 
@@ -45,7 +43,7 @@ def _time(query: Query) -> TimeRange:
 
 def sortable_keys(query: Query) -> set[str]:
     """The keys every row of a grouped result has, hence the only keys it can be sorted by."""
-    keys = {*query.group_by, "_count", *results.collect_keys(query.collect)}
+    keys = {*query.group_by, "_count", *collect.keys(query.collect)}
     if query.period and query.group_by:
         keys |= {"_start_at", "_end_at"} if query.flatten else {"_group_count"}
     return keys

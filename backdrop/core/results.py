@@ -15,68 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from backdrop.core.query import DEFAULT_METHOD
-from backdrop.core.storage.base import AggregateRow, FieldStats, Sort
+from backdrop.core import collect
+from backdrop.core.collect import Collects
+from backdrop.core.storage.base import AggregateRow, Sort
 from backdrop.core.timeseries import Period, as_utc
 from backdrop.core.values import distinct_sorted, order_key, tuple_key
-
-Collects = Sequence[tuple[str, str]]  # (field, method) pairs, as in Query.collect
-
-
-# --- collect keys ----------------------------------------------------------------------
-
-
-def collect_keys(collects: Collects) -> list[str]:
-    """Every key the collects add to a row; the default method adds `field:set` and `field`."""
-    keys: list[str] = []
-    for name, method in collects:
-        keys += [f"{name}:set", name] if method == DEFAULT_METHOD else [f"{name}:{method}"]
-    return list(dict.fromkeys(keys))
-
-
-def collect_values(fields: dict[str, FieldStats], collects: Collects) -> dict[str, Any]:
-    """The collect keys of one row (read-api.md §6.1 with contract.md §4's changes)."""
-    values: dict[str, Any] = {}
-    for name, method in collects:
-        stats = fields.get(name) or FieldStats()
-        distinct = list(stats.values or [])
-        if method == DEFAULT_METHOD:
-            values[f"{name}:set"] = distinct
-            values[name] = list(distinct)
-        elif method == "sum":
-            values[f"{name}:sum"] = stats.sum
-        elif method == "count":
-            values[f"{name}:count"] = stats.count
-        elif method == "set":
-            values[f"{name}:set"] = distinct
-        elif method == "mean":
-            values[f"{name}:mean"] = stats.sum / stats.numeric_count if stats.numeric_count else None
-    return values
-
-
-def empty_collect_values(collects: Collects) -> dict[str, None]:
-    """A filled period has null collects; for the default method only `field:set` appears."""
-    return {
-        (f"{name}:set" if method == DEFAULT_METHOD else f"{name}:{method}"): None
-        for name, method in collects
-    }
-
-
-def merge_stats(parts: Iterable[FieldStats]) -> FieldStats:
-    """Stats of several buckets as one: a group's total over all its periods."""
-    parts = list(parts)
-    with_values = [part.values for part in parts if part.values is not None]
-    return FieldStats(
-        sum=sum((part.sum for part in parts), 0),
-        numeric_count=sum(part.numeric_count for part in parts),
-        count=sum(part.count for part in parts),
-        values=distinct_sorted(itertools.chain.from_iterable(with_values)) if with_values else None,
-    )
-
-
-def merge_fields(rows: Sequence[AggregateRow]) -> dict[str, FieldStats]:
-    names = dict.fromkeys(name for row in rows for name in row.fields)
-    return {name: merge_stats(row.fields[name] for row in rows if name in row.fields) for name in names}
 
 
 # --- groups --------------------------------------------------------------------------------
@@ -129,9 +72,9 @@ def filled_series(
     for bucket_start, bucket_end in period.range(start, end):
         row = data.get(bucket_start)
         if row is None:
-            series.append(bucket(bucket_start, bucket_end, 0, empty_collect_values(collects)))
+            series.append(bucket(bucket_start, bucket_end, 0, collect.empty_values(collects)))
         else:
-            series.append(bucket(bucket_start, bucket_end, int(row.count), collect_values(row.fields, collects)))
+            series.append(bucket(bucket_start, bucket_end, int(row.count), collect.values(row.values, collects)))
     return series
 
 
@@ -153,7 +96,7 @@ def grouped(groups: Sequence[Group], group_by: Sequence[str], collects: Collects
     """§5.2: one row per group with its count and collects."""
     return [
         {**group_fields(group_by, group.values), "_count": group.count,
-         **collect_values(merge_fields(group.rows), collects)}
+         **collect.values(collect.merged(row.values for row in group.rows), collects)}
         for group in groups
     ]
 
@@ -168,7 +111,7 @@ def nested(
             **group_fields(group_by, group.values),
             "_count": group.count,
             "_group_count": len(group.by_period()),
-            **collect_values(merge_fields(group.rows), collects),
+            **collect.values(collect.merged(row.values for row in group.rows), collects),
             "values": filled_series(period, start, end, group.rows, collects),
         }
         for group in groups
@@ -189,8 +132,8 @@ def flattened(
         for values in combinations:
             row = data.get((bucket_start, tuple_key(values)))
             count, collected = (
-                (int(row.count), collect_values(row.fields, collects)) if row
-                else (0, empty_collect_values(collects))
+                (int(row.count), collect.values(row.values, collects)) if row
+                else (0, collect.empty_values(collects))
             )
             flat.append({**group_fields(group_by, values), **bucket(bucket_start, bucket_end, count, collected)})
     return flat

@@ -8,16 +8,17 @@ from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import (
     AggregateQuery,
     AlreadyExists,
-    Collect,
-    FieldStats,
     Filter,
     NotFound,
+    Op,
     RecordQuery,
+    Reduction,
     Sort,
     TimeRange,
     record_size,
 )
 from backdrop.core.storage.memory import MemoryStorage
+from backdrop.core.timeseries import WEEK, Bucketing
 
 from normalised import at, record
 
@@ -162,7 +163,7 @@ def test_sorting_follows_the_cross_type_order_with_missing_first(storage):
 
 def test_aggregate_buckets_by_period_start_and_leaves_out_untimed_records(storage):
     storage.save_records("ds", [record("1", at(2013, 3, 12, 5)), record("2", at(2013, 3, 17)), record("3")])
-    [row] = storage.aggregate("ds", AggregateQuery(period="week"))
+    [row] = storage.aggregate("ds", AggregateQuery(bucketing=Bucketing(WEEK)))
     assert (row.period_start, row.group, row.count) == (at(2013, 3, 11), (), 2)
 
 
@@ -172,15 +173,28 @@ def test_aggregate_keeps_true_and_one_as_different_groups_and_skips_null_groups(
     assert sorted((repr(row.group), row.count) for row in rows) == [("(1,)", 1), ("(True,)", 1)]
 
 
-def test_aggregate_field_stats_sum_numbers_only_and_count_present_values(storage):
+ALL_OPS = tuple(Reduction("v", op) for op in Op)
+
+
+def test_aggregate_reductions_sum_numbers_only_and_count_present_values(storage):
     storage.save_records("ds", [record("1", v=8), record("2", v=4), record("3", v="x"), record("4", v=None),
                                 record("5", v=False), record("6")])
-    [row] = storage.aggregate("ds", AggregateQuery(collect=(Collect("v", want_set=True),)))
-    assert row.fields["v"] == FieldStats(sum=12, numeric_count=2, count=4, values=[False, 4, 8, "x"])
-    assert type(row.fields["v"].sum) is int
+    [row] = storage.aggregate("ds", AggregateQuery(reductions=ALL_OPS))
+    assert {reduction.op: value for reduction, value in row.values.items()} == {
+        Op.SUM: 12, Op.NUMBERS: 2, Op.COUNT: 4, Op.DISTINCT: [False, 4, 8, "x"]}
+    assert type(row.values[Reduction("v", Op.SUM)]) is int
 
 
-def test_aggregate_without_want_set_gives_no_values(storage):
+def test_aggregate_computes_only_the_reductions_asked_for(storage):
     storage.save_records("ds", [record("1", v=1.5)])
-    [row] = storage.aggregate("ds", AggregateQuery(collect=(Collect("v"),)))
-    assert row.fields["v"] == FieldStats(sum=1.5, numeric_count=1, count=1, values=None)
+    [row] = storage.aggregate("ds", AggregateQuery(reductions=(Reduction("v", Op.SUM),)))
+    assert row.values == {Reduction("v", Op.SUM): 1.5}
+
+
+def test_aggregate_refuses_buckets_in_another_time_zone(storage):
+    from zoneinfo import ZoneInfo
+
+    from backdrop.core.storage.base import UnsupportedQuery
+
+    with pytest.raises(UnsupportedQuery):
+        storage.aggregate("ds", AggregateQuery(bucketing=Bucketing(WEEK, ZoneInfo("Europe/London"))))

@@ -3,54 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from backdrop.core.results import (
-    collect_keys,
-    collect_values,
-    empty_collect_values,
-    first_data_index,
-    limit_rows,
-    merge_stats,
-    nested_shift,
-    sort_rows,
-    to_csv,
-)
-from backdrop.core.storage.base import FieldStats, Sort
+from backdrop.core.results import first_data_index, limit_rows, nested_shift, sort_rows, to_csv
+from backdrop.core.storage.base import Sort
 
 UTC = timezone.utc
-
-
-# --- collect values ----------------------------------------------------------------------------
-
-
-def test_collect_values_turn_field_stats_into_the_method_keys():
-    stats = {"value": FieldStats(sum=27, numeric_count=4, count=4, values=[4, 7, 8])}
-    collects = [("value", "sum"), ("value", "mean"), ("value", "count"), ("value", "set")]
-    assert collect_values(stats, collects) == {
-        "value:sum": 27, "value:mean": 6.75, "value:count": 4, "value:set": [4, 7, 8]}
-
-
-def test_collect_values_of_a_field_no_record_has():
-    assert collect_values({}, [("v", "sum"), ("v", "mean"), ("v", "count"), ("v", "set")]) == {
-        "v:sum": 0, "v:mean": None, "v:count": 0, "v:set": []}
-
-
-def test_default_method_keys_are_the_set_and_the_bare_field():
-    assert collect_keys([("pickup", "default"), ("value", "sum")]) == ["pickup:set", "pickup", "value:sum"]
-
-
-def test_empty_collect_values_for_the_default_method_hold_only_the_set_key():
-    assert empty_collect_values([("pickup", "default"), ("value", "mean")]) == {"pickup:set": None, "value:mean": None}
-
-
-def test_merged_stats_weight_the_mean_and_unite_the_sets():
-    merged = merge_stats([FieldStats(3, 2, 2, [1, 2]), FieldStats(6, 1, 2, [6, "x"]), FieldStats(0, 0, 1, [True])])
-    assert merged == FieldStats(sum=9, numeric_count=3, count=5, values=[True, 1, 2, 6, "x"])
-    assert collect_values({"v": merged}, [("v", "mean")]) == {"v:mean": 3.0}
-
-
-def test_merged_integer_sums_stay_integers_and_float_sums_floats():
-    assert type(merge_stats([FieldStats(1, 1, 1), FieldStats(2, 1, 1)]).sum) is int
-    assert type(merge_stats([FieldStats(1862526.0, 1, 1), FieldStats(0, 0, 0)]).sum) is float
 
 
 # --- shifting -------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from storage_support import CONFIG, record
 
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import AggregateQuery, RecordQuery, StorageError, record_size
-from backdrop.core.storage.sqlite import SQLiteStorage, _encode_record, _stored_body
+from backdrop.core.storage.sqlite import SQLiteStorage
+from backdrop.core.storage.sqlite_codec import encode_record as _encode_record, stored_body as _stored_body
 
 
 def test_a_relative_url_is_a_path_from_the_working_directory(tmp_path, monkeypatch):
@@ -232,13 +233,14 @@ def test_a_sum_beyond_64_bit_integers_is_answered_as_a_float(tmp_path):
 
     from backdrop.core.records import prepare_batch
     from backdrop.core.storage import open_storage
-    from backdrop.core.storage.base import AggregateQuery, Collect
+    from backdrop.core.storage.base import AggregateQuery, Op, Reduction
 
     storage = open_storage(f"sqlite:///{tmp_path}/big.db")
     storage.create_data_set({"name": "big", "data_group": "big", "data_type": "t"})
     items = [{"count": 9 * 10**18, "kind": "a"}, {"count": 9 * 10**18, "kind": "a"}]
     storage.save_records("big", prepare_batch(items, auto_ids=None, schema=None, now=datetime.now(timezone.utc)))
-    [row] = storage.aggregate("big", AggregateQuery(group_by=("kind",), collect=(Collect("count"),)))
+    sums, numbers = Reduction("count", Op.SUM), Reduction("count", Op.NUMBERS)
+    [row] = storage.aggregate("big", AggregateQuery(group_by=("kind",), reductions=(sums, numbers)))
     storage.close()
-    assert row.fields["count"].sum == float(18 * 10**18)
-    assert row.fields["count"].numeric_count == 2
+    assert row.values[sums] == float(18 * 10**18)
+    assert row.values[numbers] == 2

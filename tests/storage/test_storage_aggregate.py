@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from storage_support import CONFIG, at, record, rows_by_key
 
-from backdrop.core.storage.base import AggregateQuery, Collect, Filter, TimeRange
+from backdrop.core.storage.base import AggregateQuery, Filter, Op, Reduction, TimeRange
+from backdrop.core.timeseries import PERIODS, Bucketing
 
 
 @pytest.fixture
@@ -13,7 +14,13 @@ def ds(engine):
     return engine
 
 
-def counts(engine, **query) -> dict:
+def bucketed(period: str) -> Bucketing:
+    return Bucketing(PERIODS[period])
+
+
+def counts(engine, period: str | None = None, **query) -> dict:
+    if period is not None:
+        query["bucketing"] = bucketed(period)
     return {key: row.count for key, row in rows_by_key(engine.aggregate("ds", AggregateQuery(**query))).items()}
 
 
@@ -57,7 +64,7 @@ def test_an_aggregate_without_period_or_group_counts_every_match(ds):
 
 def test_an_aggregate_over_no_records_has_no_rows(ds):
     assert ds.aggregate("ds", AggregateQuery()) == []
-    assert ds.aggregate("ds", AggregateQuery(group_by=("a",), period="day")) == []
+    assert ds.aggregate("ds", AggregateQuery(group_by=("a",), bucketing=bucketed("day"))) == []
 
 
 def test_filters_and_time_range_select_the_records_counted(ds):
@@ -108,7 +115,7 @@ def test_records_are_counted_in_the_utc_period_holding_their_timestamp(ds, perio
 
 def test_period_starts_are_aware_utc_datetimes(ds):
     ds.save_records("ds", [record("1", at(2013, 4, 9))])
-    [row] = ds.aggregate("ds", AggregateQuery(period="week"))
+    [row] = ds.aggregate("ds", AggregateQuery(bucketing=bucketed("week")))
     assert row.period_start == at(2013, 4, 8) and row.period_start.utcoffset().total_seconds() == 0
 
 
@@ -127,41 +134,56 @@ def test_records_are_counted_per_period_and_group(ds):
 # --- collected fields -----------------------------------------------------------------
 
 
-def stats(engine, *collect: Collect, **query):
-    [row] = engine.aggregate("ds", AggregateQuery(collect=collect, **query))
-    return row.fields
+class Reduced:
+    """One field's reductions in one row, as attributes (the ones not asked for are None)."""
+
+    def __init__(self, row, field: str):
+        found = {reduction.op: value for reduction, value in row.values.items() if reduction.field == field}
+        self.sum, self.numeric_count = found.get(Op.SUM), found.get(Op.NUMBERS)
+        self.count, self.values = found.get(Op.COUNT), found.get(Op.DISTINCT)
+
+
+def collect(field: str, want_set: bool = False) -> tuple[Reduction, ...]:
+    """The reductions of a numeric summary of `field`, and its distinct values when `want_set`."""
+    ops = (Op.SUM, Op.NUMBERS, Op.COUNT) + ((Op.DISTINCT,) if want_set else ())
+    return tuple(Reduction(field, op) for op in ops)
+
+
+def stats(engine, *collected: tuple[Reduction, ...], **query):
+    [row] = engine.aggregate("ds", AggregateQuery(reductions=sum(collected, ()), **query))
+    return {reduction.field: Reduced(row, reduction.field) for reduction in row.values}
 
 
 def test_sums_of_integers_stay_integers(ds):
     ds.save_records("ds", [record(str(i), value=v) for i, v in enumerate([8, 7, 8, 4])])
-    field = stats(ds, Collect("value"))["value"]
+    field = stats(ds, collect("value"))["value"]
     assert field.sum == 27 and type(field.sum) is int
     assert (field.numeric_count, field.count, field.values) == (4, 4, None)
 
 
 def test_sums_mixing_floats_are_floats(ds):
     ds.save_records("ds", [record("1", value=1), record("2", value=0.5)])
-    field = stats(ds, Collect("value"))["value"]
+    field = stats(ds, collect("value"))["value"]
     assert field.sum == 1.5 and type(field.sum) is float
 
 
 def test_sums_count_numbers_only_and_count_counts_present_non_null_values(ds):
     ds.save_records("ds", [record("1", v=2), record("2", v=True), record("3", v="3"), record("4", v=None),
                            record("5"), record("6", v=False), record("7", v=1.5)])
-    field = stats(ds, Collect("v"))["v"]
+    field = stats(ds, collect("v"))["v"]
     assert (field.sum, field.numeric_count, field.count) == (3.5, 2, 5)
 
 
 def test_a_field_no_record_has_collects_zeroes_and_an_empty_set(ds):
     ds.save_records("ds", [record("1", v=1)])
-    field = stats(ds, Collect("absent", want_set=True))["absent"]
+    field = stats(ds, collect("absent", want_set=True))["absent"]
     assert (field.sum, field.numeric_count, field.count, field.values) == (0, 0, 0, [])
 
 
 def test_a_set_holds_distinct_non_null_values_in_the_cross_type_order(ds):
     values = ["b", 1, True, None, 2.5, "a", False, 1, "b", 1.0, "1", -7, "B"]
     ds.save_records("ds", [record(str(i), v=v) for i, v in enumerate(values)])
-    field = stats(ds, Collect("v", want_set=True))["v"]
+    field = stats(ds, collect("v", want_set=True))["v"]
     assert [(type(v).__name__ if type(v) is bool else "x", v) for v in field.values] == [
         ("bool", False), ("bool", True), ("x", -7), ("x", 1), ("x", 2.5), ("x", "1"), ("x", "B"), ("x", "a"),
         ("x", "b")]
@@ -169,13 +191,13 @@ def test_a_set_holds_distinct_non_null_values_in_the_cross_type_order(ds):
 
 def test_sets_keep_floats_exact(ds):
     ds.save_records("ds", [record("1", v=0.30000000000000004), record("2", v=1e-07), record("3", v=1e16)])
-    assert stats(ds, Collect("v", want_set=True))["v"].values == [1e-07, 0.30000000000000004, 1e16]
+    assert stats(ds, collect("v", want_set=True))["v"].values == [1e-07, 0.30000000000000004, 1e16]
 
 
 def test_sets_keep_strings_with_commas_quotes_and_non_ascii_intact(ds):
     values = ['a,b', '"quoted"', "back\\slash", "é😀", "[1]", "line\nbreak"]
     ds.save_records("ds", [record(str(i), v=v) for i, v in enumerate(values)])
-    assert stats(ds, Collect("v", want_set=True))["v"].values == sorted(values)
+    assert stats(ds, collect("v", want_set=True))["v"].values == sorted(values)
 
 
 def test_strings_holding_nul_are_whole_group_values_and_set_members(ds):
@@ -184,26 +206,26 @@ def test_strings_holding_nul_are_whole_group_values_and_set_members(ds):
     rows = ds.aggregate("ds", AggregateQuery(group_by=("v",)))
     assert sorted((row.group[0], row.count) for row in rows) == [
         ("a", 2), ("a\x00", 1), ("a\x00b\x01c", 1), ("a\x01", 1)]
-    assert stats(ds, Collect("v", want_set=True))["v"].values == ["a", "a\x00", "a\x00b\x01c", "a\x01"]
+    assert stats(ds, collect("v", want_set=True))["v"].values == ["a", "a\x00", "a\x00b\x01c", "a\x01"]
 
 
 def test_collects_are_computed_per_group_and_period(ds):
     ds.save_records("ds", [record("1", at(2013, 1, 1), g="a", v=1), record("2", at(2013, 1, 2), g="a", v=2),
                            record("3", at(2013, 1, 1), g="b", v=4), record("4", at(2013, 1, 1), g="a", v=8)])
-    rows = rows_by_key(ds.aggregate("ds", AggregateQuery(period="day", group_by=("g",),
-                                                          collect=(Collect("v", want_set=True),))))
-    assert {key: (row.fields["v"].sum, row.fields["v"].values) for key, row in rows.items()} == {
+    rows = rows_by_key(ds.aggregate("ds", AggregateQuery(bucketing=bucketed("day"), group_by=("g",),
+                                                          reductions=collect("v", want_set=True))))
+    assert {key: (Reduced(row, "v").sum, Reduced(row, "v").values) for key, row in rows.items()} == {
         (at(2013, 1, 1), ("a",)): (9, [1, 8]), (at(2013, 1, 2), ("a",)): (2, [2]),
         (at(2013, 1, 1), ("b",)): (4, [4])}
 
 
 def test_several_fields_are_collected_at_once(ds):
     ds.save_records("ds", [record("1", a=1, b="x"), record("2", a=2, b="y")])
-    fields = stats(ds, Collect("a"), Collect("b", want_set=True))
+    fields = stats(ds, collect("a"), collect("b", want_set=True))
     assert (fields["a"].sum, fields["a"].values, fields["b"].count, fields["b"].values) == (3, None, 2, ["x", "y"])
 
 
 def test_a_collect_may_name_a_group_field(ds):
     ds.save_records("ds", [record("1", g=3), record("2", g=3)])
-    [row] = ds.aggregate("ds", AggregateQuery(group_by=("g",), collect=(Collect("g", want_set=True),)))
-    assert (row.group, row.fields["g"].sum, row.fields["g"].values) == ((3,), 6, [3])
+    [row] = ds.aggregate("ds", AggregateQuery(group_by=("g",), reductions=collect("g", want_set=True)))
+    assert (row.group, Reduced(row, "g").sum, Reduced(row, "g").values) == ((3,), 6, [3])

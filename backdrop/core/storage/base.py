@@ -21,13 +21,15 @@ Conventions every engine follows (the contract suite in tests/storage pins them)
 """
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator, Sequence
+from enum import Enum
+from typing import Any, Iterable, Iterator, Sequence
 
-PERIODS = ("hour", "day", "week", "month", "quarter", "year")
-
+from backdrop.core.timeseries import Bucketing
+from backdrop.core.values import distinct_sorted
 
 class StorageError(Exception):
     """The engine could not do what was asked (connection lost, disk full, …)."""
@@ -86,51 +88,69 @@ class RecordQuery:
     limit: int | None = None
 
 
+class Op(Enum):
+    """What an engine computes over one field's values within one aggregate row.
+
+    The read API's collect methods (core/collect.py) are built from these; a new method
+    needs at most one new member here plus one mapping per engine. Values compare as JSON
+    values (booleans are not numbers) and a missing field counts as null:
+
+    * COUNT: how many records hold a non-null value.
+    * SUM: the sum of the numbers (0 when there are none; ints stay exact ints, any float
+      makes the sum a float).
+    * NUMBERS: how many records hold a number.
+    * DISTINCT: the distinct non-null values, in the cross-type order (`1` and `1.0` are
+      one value, `true` and `1` two).
+    """
+
+    COUNT = "count"
+    SUM = "sum"
+    NUMBERS = "numbers"
+    DISTINCT = "distinct"
+
+    def merge(self, parts: Iterable[Any]) -> Any:
+        """The value over several rows from each row's value (a group's total over its periods)."""
+        if self is Op.DISTINCT:
+            return distinct_sorted(itertools.chain.from_iterable(parts))
+        return sum(parts, 0)
+
+
 @dataclass(frozen=True)
-class Collect:
-    """What the core needs of one collected field; the engine computes these per row."""
+class Reduction:
+    """One operation on one field, computed by the engine per aggregate row."""
 
     field: str
-    want_set: bool = False
+    op: Op
 
 
 @dataclass(frozen=True)
 class AggregateQuery:
-    """Count (and collect) matching records per period bucket and/or group.
+    """Count matching records, and reduce fields, per time bucket and/or group.
 
-    Records lacking a `group_by` field (or having it null) are left out; with a `period`,
-    records without `_timestamp` are left out. Rows come in no particular order.
+    Records lacking a `group_by` field (or having it null) are left out; with a
+    `bucketing`, records without `_timestamp` are left out. Rows come in no particular
+    order.
     """
 
     filters: tuple[Filter, ...] = ()
     time: TimeRange = TimeRange()
-    period: str | None = None
+    bucketing: Bucketing | None = None
     group_by: tuple[str, ...] = ()
-    collect: tuple[Collect, ...] = ()
-
-
-@dataclass
-class FieldStats:
-    """Reductions of one collected field within one aggregate row.
-
-    `sum` is the sum of the numeric values only (booleans, strings, nulls skipped; 0 when
-    there are none; ints stay ints); `numeric_count` how many numbers were summed; `count`
-    the number of present non-null values; `values` the distinct non-null values in the
-    cross-type order (only when `Collect.want_set`).
-    """
-
-    sum: int | float = 0
-    numeric_count: int = 0
-    count: int = 0
-    values: list | None = None
+    reductions: tuple[Reduction, ...] = ()
 
 
 @dataclass
 class AggregateRow:
+    """One bucket × group: its record count and the value of every requested reduction."""
+
     period_start: datetime | None
     group: tuple
     count: int
-    fields: dict[str, FieldStats] = field(default_factory=dict)
+    values: dict[Reduction, Any] = field(default_factory=dict)
+
+
+class UnsupportedQuery(StorageError):
+    """The engine cannot answer this query (yet); never a partial or wrong answer instead."""
 
 
 class Storage(ABC):
@@ -227,7 +247,9 @@ class Storage(ABC):
 
     @abstractmethod
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
-        """Grouped query computed inside the engine (GROUP BY, period buckets in UTC)."""
+        """Grouped query computed inside the engine: filtering, bucketing, grouping and every
+        reduction run close to the data. Raises UnsupportedQuery for a bucketing the engine
+        cannot compute (a time zone other than UTC, today)."""
 
 
 def record_size(record: dict) -> int:

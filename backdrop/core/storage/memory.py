@@ -12,19 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Sequence
 
-from backdrop.core.timeseries import PERIODS, as_utc, to_instant
+from backdrop.core.timeseries import as_utc, to_instant
 from backdrop.core.values import distinct_sorted, is_number, order_key, tuple_key
 
 from .base import (
     AggregateQuery,
     AggregateRow,
     AlreadyExists,
-    FieldStats,
     Filter,
     NotFound,
+    Op,
     RecordQuery,
+    Reduction,
     Storage,
     TimeRange,
+    UnsupportedQuery,
     record_size,
 )
 
@@ -81,16 +83,17 @@ def _matches(stored: _Stored, filters: Sequence[Filter], time: TimeRange) -> boo
     return all(_filter_matches(f, stored.raw) for f in filters) and _in_time(time, stored.timestamp)
 
 
-def _field_stats(raws: list[dict], field: str, want_set: bool) -> FieldStats:
-    """Sum over numbers only (ints stay ints), count of present non-null values, the set."""
-    present = [raw[field] for raw in raws if raw.get(field) is not None]
+def _reduce(raws: list[dict], reduction: Reduction) -> Any:
+    """One reduction over the records of a row, as base.Op defines it."""
+    present = [raw[reduction.field] for raw in raws if raw.get(reduction.field) is not None]
     numbers = [value for value in present if is_number(value)]
-    return FieldStats(
-        sum=sum(numbers, 0),
-        numeric_count=len(numbers),
-        count=len(present),
-        values=distinct_sorted(present) if want_set else None,
-    )
+    if reduction.op is Op.COUNT:
+        return len(present)
+    if reduction.op is Op.SUM:
+        return sum(numbers, 0)
+    if reduction.op is Op.NUMBERS:
+        return len(numbers)
+    return distinct_sorted(present)
 
 
 class MemoryStorage(Storage):
@@ -268,6 +271,8 @@ class MemoryStorage(Storage):
         return iter(raws)
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
+        if query.bucketing is not None and not query.bucketing.in_utc:
+            raise UnsupportedQuery("Buckets in a time zone other than UTC are not supported yet")
         buckets: dict[tuple, tuple[datetime | None, tuple, list[dict]]] = {}
         for item in self._matching(name, query.filters, query.time):
             placed = self._place(item, query)
@@ -281,7 +286,7 @@ class MemoryStorage(Storage):
                 period_start=period_start,
                 group=group,
                 count=len(raws),
-                fields={c.field: _field_stats(raws, c.field, c.want_set) for c in query.collect},
+                values={reduction: _reduce(raws, reduction) for reduction in query.reductions},
             )
             for period_start, group, raws in buckets.values()
         ]
@@ -292,8 +297,8 @@ class MemoryStorage(Storage):
         group = tuple(item.raw.get(field) for field in query.group_by)
         if any(value is None for value in group):
             return None
-        if query.period is None:
+        if query.bucketing is None:
             return None, group
         if item.timestamp is None:
             return None
-        return PERIODS[query.period].start(item.timestamp), group
+        return query.bucketing.start(item.timestamp), group

@@ -18,6 +18,7 @@ from typing import Any, Iterator, Sequence
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.rows import dict_row
 from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
@@ -25,7 +26,6 @@ from backdrop.core.timeseries import as_utc
 
 from . import postgres_sql as sql
 from .base import (
-    PERIODS,
     AggregateQuery,
     AggregateRow,
     AlreadyExists,
@@ -33,6 +33,7 @@ from .base import (
     RecordQuery,
     Storage,
     StorageError,
+    UnsupportedQuery,
 )
 from .postgres_codec import batch_columns, escape, load_json, stored_json
 
@@ -237,7 +238,7 @@ class PostgresStorage(Storage):
         return {name: as_utc(moment) for name, moment in rows if moment is not None}
 
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
-        statement = sql.find_sql(name, query)
+        statement = sql.find_statement(name, query)
         with self._transaction() as conn:
             with conn.cursor(name="backdrop_find") as cursor:
                 cursor.itersize = 1000
@@ -246,13 +247,13 @@ class PostgresStorage(Storage):
                     yield body
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
-        if query.period is not None and query.period not in PERIODS:
-            raise ValueError(f"Unknown period {query.period!r}")
-        fields = sql.collected_fields(query)
-        statement = sql.aggregate_sql(name, query, fields)
+        if query.bucketing is not None and not query.bucketing.in_utc:
+            raise UnsupportedQuery("Buckets in a time zone other than UTC are not supported yet")
+        statement = sql.aggregate_statement(name, query)
         with self._transaction() as conn:
-            rows = conn.execute(statement.text, statement.params).fetchall()
-        return sql.aggregate_rows(rows, query, fields)
+            with conn.cursor(row_factory=dict_row) as cursor:
+                rows = cursor.execute(statement.text, statement.params).fetchall()
+        return sql.aggregate_rows(rows, query)
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -1,17 +1,20 @@
 """The SQL of the PostgreSQL engine: schema, bulk upsert, eviction, and query builders.
 
-Every value a user chose (field names included) travels as a bound parameter; only fixed
-fragments of text are pasted together.
+The builders have the shape of sql.py's (find, aggregate, decode). Every value a user
+chose (field names included) travels as a bound parameter; only fixed fragments of text
+are pasted together.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from datetime import datetime
+from typing import Any, Iterable, Mapping, Sequence
 
 from backdrop.core.timeseries import UTC, as_utc
-from backdrop.core.values import distinct_sorted, tuple_key
+from backdrop.core.values import distinct_sorted
 
-from .base import AggregateQuery, AggregateRow, FieldStats, Filter, RecordQuery, TimeRange
+from .base import AggregateQuery, AggregateRow, Filter, Op, RecordQuery, Reduction, TimeRange
 from .postgres_codec import escape, stored_json
+from .sql import Columns, Statement, decode_aggregate
 from .text import unescape
 
 SCHEMA_LOCK = 0x6261636B64726F70  # "backdrop": serialises schema creation across processes
@@ -89,25 +92,8 @@ _TYPE_RANK = (
 )
 
 
-class _Sql:
-    """A statement under construction: text with %s placeholders and their values in order."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.params: list[Any] = []
-
-    def add(self, text: str, *params: Any) -> "_Sql":
-        self.parts.append(text)
-        self.params.extend(params)
-        return self
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.parts)
-
-
-def _conditions(name: str, filters: Sequence[Filter], time: TimeRange) -> _Sql:
-    where = _Sql().add("WHERE r.data_set = %s", name)
+def _conditions(name: str, filters: Sequence[Filter], time: TimeRange) -> Statement:
+    where = Statement().add("WHERE r.data_set = %s", name)
     for condition in filters:
         if condition.prefix:
             where.add(
@@ -125,12 +111,12 @@ def _conditions(name: str, filters: Sequence[Filter], time: TimeRange) -> _Sql:
     return where
 
 
-def find_sql(name: str, query: RecordQuery) -> _Sql:
-    statement = _Sql().add("SELECT r.body FROM backdrop_records r")
+def find_statement(name: str, query: RecordQuery) -> Statement:
+    """Matching bodies in the cross-type order of the sort field, ties in write order."""
+    statement = Statement().add("SELECT r.body FROM backdrop_records r")
     if query.sort is not None:
         statement.add("CROSS JOIN LATERAL (SELECT r.body -> %s AS v) s", query.sort.field)
-    where = _conditions(name, query.filters, query.time)
-    statement.add(where.text, *where.params)
+    statement.extend(_conditions(name, query.filters, query.time))
     if query.sort is None:
         statement.add("ORDER BY r.seq")
     else:
@@ -146,162 +132,117 @@ def find_sql(name: str, query: RecordQuery) -> _Sql:
     return statement
 
 
-def collected_fields(query: AggregateQuery) -> list[tuple[str, bool]]:
-    """Each collected field once; a field named twice takes its last Collect, as the reference does."""
-    return list({collect.field: collect.want_set for collect in query.collect}.items())
-
-
 # A group value's text (`->>`) is its JSON type only for strings that look like no number
 # and no boolean; numbers start with `-` or a digit (below ':' in byte order), booleans read
 # `true`/`false`. Only for texts that could be either is the (costlier) jsonb_typeof asked.
-_GROUP_TYPE = (
-    "CASE WHEN x.g{i} COLLATE \"C\" < ':' OR x.g{i} IN ('true', 'false')"
+_GROUP_KIND = (
+    "CASE WHEN x.{value} COLLATE \"C\" < ':' OR x.{value} IN ('true', 'false')"
     " THEN jsonb_typeof(x.b -> %s) END"
 )
 
+_NUMBER = "jsonb_typeof({x}) = 'number'"
+_PRESENT = "jsonb_typeof({x}) <> 'null'"
 
-def _collect_columns(alias: str, want_set: bool) -> list[str]:
-    """sum, numeric count, count, "some number was a float", and the distinct values.
-
-    postgres_codec stores every float with a `.` in its text (and JSONB keeps a number's
-    scale), so a float is a number of non-zero scale; the sum is exact in `numeric` and
-    rounded once to a float when one took part.
-    """
-    number = f"jsonb_typeof({alias}) = 'number'"
-    present = f"jsonb_typeof({alias}) <> 'null'"
-    columns = [
-        f"sum(CASE WHEN {number} THEN {alias}::numeric END)",
-        f"count(*) FILTER (WHERE {number})",
-        f"count(*) FILTER (WHERE {present})",
-        f"coalesce(bool_or(scale({alias}::numeric) > 0) FILTER (WHERE {number}), false)",
-    ]
-    if want_set:
-        columns.append(f"jsonb_agg(DISTINCT {alias}) FILTER (WHERE {present})")
-    return columns
+# postgres_codec stores every float with a `.` in its text (and JSONB keeps a number's
+# scale), so a float is a number of non-zero scale: the sum is exact in `numeric`, and
+# rounded once to a float when a float took part (the `float` helper column).
+_REDUCE: dict[Op, dict[str, str]] = {
+    Op.SUM: {"": f"sum(CASE WHEN {_NUMBER} THEN {{x}}::numeric END)",
+             "float": f"coalesce(bool_or(scale({{x}}::numeric) > 0) FILTER (WHERE {_NUMBER}), false)"},
+    Op.NUMBERS: {"": f"count(*) FILTER (WHERE {_NUMBER})"},
+    Op.COUNT: {"": f"count(*) FILTER (WHERE {_PRESENT})"},
+    Op.DISTINCT: {"": f"jsonb_agg(DISTINCT {{x}}) FILTER (WHERE {_PRESENT})"},
+}
 
 
-def _extracted(name: str, query: AggregateQuery, fields: list[tuple[str, bool]]) -> _Sql:
-    """The inner query: per matching record only the period, group texts and collected values.
+def _extracted(name: str, query: AggregateQuery, fields: list[str]) -> Statement:
+    """The inner query: per matching record only the period, group texts and reduced fields.
 
-    With groups or collected fields it is fenced (`OFFSET 0` keeps the planner from merging
+    With groups or reduced fields it is fenced (`OFFSET 0` keeps the planner from merging
     it into the outer query), so the grouping above never carries whole bodies: the sort or
     hash holds a few small columns, and each field is looked up once per record. The body
     (`b`) goes up only for the group fields' type tags, computed below any sort.
     """
-    columns = _Sql()
-    if query.period is not None:
-        columns.add("date_trunc(%s::text, r.ts AT TIME ZONE 'UTC') AS p,", query.period)
+    columns = Statement()
+    if query.bucketing is not None:
+        # PostgreSQL's date_trunc units are the periods' names.
+        columns.add(f"date_trunc(%s::text, r.ts AT TIME ZONE 'UTC') AS {Columns.PERIOD},",
+                    query.bucketing.period.name)
     for index, group in enumerate(query.group_by):
-        columns.add(f"r.body ->> %s AS g{index},", group)
-    for index, (field, _) in enumerate(fields):
-        columns.add(f"r.body -> %s AS c{index},", field)
+        columns.add(f"r.body ->> %s AS {Columns.group_value(index)},", group)
+    for index, field in enumerate(fields):
+        columns.add(f"r.body -> %s AS f{index},", field)
     columns.add("r.body AS b" if query.group_by else "1 AS one")
     where = _conditions(name, query.filters, query.time)
-    if query.period is not None:
+    if query.bucketing is not None:
         where.add("AND r.ts IS NOT NULL")
-    inner = _Sql().add("SELECT " + columns.text, *columns.params)
-    inner.add("FROM backdrop_records r " + where.text, *where.params)
+    inner = Statement().extend(columns, before="SELECT ")
+    inner.add("FROM backdrop_records r").extend(where)
     if query.group_by or fields:
         inner.add("OFFSET 0")
     return inner
 
 
-def aggregate_sql(name: str, query: AggregateQuery, fields: list[tuple[str, bool]]) -> _Sql:
-    """Period, then (type, text) per group field, count, then the collect columns per field.
+def aggregate_statement(name: str, query: AggregateQuery) -> Statement:
+    """Period, then (type, text) per group field, count, then the reductions' columns.
 
     Group values are compared as text, typed where the text alone is ambiguous: `true`,
     `1` and `"1"` stay apart. Numbers equal in value but spelt apart (`1`, `1.0`) come out
-    as separate rows that aggregate_rows merges.
+    as separate rows that sql.decode_aggregate merges.
     """
-    select = _Sql()
-    if query.period is not None:
-        select.add("x.p,")
+    fields = list(dict.fromkeys(reduction.field for reduction in query.reductions))
+    select = Statement()
+    keys = []
+    if query.bucketing is not None:
+        select.add(f"x.{Columns.PERIOD},")
+        keys.append(Columns.PERIOD)
     for index, group in enumerate(query.group_by):
-        select.add(_GROUP_TYPE.format(i=index) + f", x.g{index},", group)
-    keys = (query.period is not None) + 2 * len(query.group_by)
-    select.add("count(*)")
-    for index, (_, want_set) in enumerate(fields):
-        select.add(", " + ", ".join(_collect_columns(f"x.c{index}", want_set)))
-    inner = _extracted(name, query, fields)
-    statement = _Sql().add("SELECT " + select.text, *select.params)
-    statement.add("FROM (" + inner.text + ") x", *inner.params)
-    present = [f"x.g{index} IS NOT NULL" for index in range(len(query.group_by))]
+        kind, value = Columns.group_kind(index), Columns.group_value(index)
+        select.add(_GROUP_KIND.format(value=value) + f" AS {kind}, x.{value},", group)
+        keys += [kind, value]
+    select.add(f"count(*) AS {Columns.COUNT}")
+    for index, reduction in enumerate(query.reductions):
+        alias = f"x.f{fields.index(reduction.field)}"
+        for helper, sql in _REDUCE[reduction.op].items():
+            select.add(f", {sql.format(x=alias)} AS {Columns.reduction(index, helper)}")
+    statement = Statement().extend(select, before="SELECT ")
+    statement.extend(_extracted(name, query, fields), before="FROM (", after=") x")
+    present = [f"x.{Columns.group_value(index)} IS NOT NULL" for index in range(len(query.group_by))]
     if present:
         statement.add("WHERE " + " AND ".join(present))
     if keys:
-        statement.add("GROUP BY " + ", ".join(str(i + 1) for i in range(keys)))
+        statement.add("GROUP BY " + ", ".join(keys))
     else:
         statement.add("HAVING count(*) > 0")
     return statement
 
 
-def _group_value(kind: str | None, text: str) -> Any:
-    """A group value from its `->>` text and, where the text is ambiguous, its JSON type."""
-    if kind == "number":
-        return float(text) if "." in text else int(text)
-    if kind == "boolean":
-        return text == "true"
-    return unescape(text)
+class Decoder:
+    """PostgreSQL's aggregate columns back to Python values (see aggregate_statement)."""
+
+    @staticmethod
+    def period(value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC)
+
+    @staticmethod
+    def group_value(kind: str | None, text: str) -> Any:
+        """A group value from its `->>` text and, where the text is ambiguous, its JSON type."""
+        if kind == "number":
+            return float(text) if "." in text else int(text)
+        if kind == "boolean":
+            return text == "true"
+        return unescape(text)
+
+    @staticmethod
+    def reduction(reduction: Reduction, row: Mapping[str, Any], index: int) -> Any:
+        value = row[Columns.reduction(index)]
+        if reduction.op is Op.SUM:
+            total = value or 0
+            return float(total) if row[Columns.reduction(index, "float")] else int(total)
+        if reduction.op is Op.DISTINCT:
+            return distinct_sorted(value or [])
+        return value
 
 
-def _field_stats(values: Sequence[Any], want_set: bool) -> FieldStats:
-    total, numeric_count, count, any_float = values[:4]
-    if total is None:
-        total = 0
-    stats = FieldStats(
-        sum=float(total) if any_float else int(total),
-        numeric_count=numeric_count,
-        count=count,
-    )
-    if want_set:
-        stats.values = distinct_sorted(values[4] or [])
-    return stats
-
-
-def _merged(old: list, new: Sequence[Any], want_set: bool) -> list:
-    """Two rows' raw collect columns as one (for groups spelt `1` in one and `1.0` in another)."""
-    total = (old[0] or 0) + (new[0] or 0) if old[0] is not None or new[0] is not None else None
-    merged = [total, old[1] + new[1], old[2] + new[2], old[3] or new[3]]
-    if want_set:
-        merged.append((old[4] or []) + (new[4] or []))
-    return merged
-
-
-def _parsed(row: Sequence[Any], query: AggregateQuery, fields: list) -> list:
-    """[period start, group, count, raw collect columns per field] of one aggregate_sql row."""
-    position, period_start = 0, None
-    if query.period is not None:
-        period_start, position = row[0].replace(tzinfo=UTC), 1
-    group = tuple(
-        _group_value(row[position + 2 * i], row[position + 2 * i + 1]) for i in range(len(query.group_by))
-    )
-    position += 2 * len(query.group_by)
-    count, position = row[position], position + 1
-    columns = []
-    for _, want_set in fields:
-        width = 5 if want_set else 4
-        columns.append(list(row[position : position + width]))
-        position += width
-    return [period_start, group, count, columns]
-
-
-def aggregate_rows(rows: Sequence[Sequence[Any]], query: AggregateQuery, fields: list) -> list[AggregateRow]:
-    """aggregate_sql's rows as AggregateRows, rows whose groups are equal numbers merged."""
-    merged: dict[tuple, list] = {}
-    for row in rows:
-        entry = _parsed(row, query, fields)
-        key = (entry[0], tuple_key(entry[1]))
-        if key not in merged:
-            merged[key] = entry
-            continue
-        kept = merged[key]
-        kept[2] += entry[2]
-        kept[3] = [_merged(old, new, want_set) for old, new, (_, want_set) in zip(kept[3], entry[3], fields)]
-    return [_aggregate_row(*entry, fields) for entry in merged.values()]
-
-
-def _aggregate_row(period_start, group: tuple, count: int, columns: list, fields: list) -> AggregateRow:
-    result = AggregateRow(period_start=period_start, group=group, count=count)
-    for (field, want_set), values in zip(fields, columns):
-        result.fields[field] = _field_stats(values, want_set)
-    return result
+def aggregate_rows(rows: Iterable[Mapping[str, Any]], query: AggregateQuery) -> list[AggregateRow]:
+    return decode_aggregate(rows, query, Decoder())

@@ -4,12 +4,12 @@ Many processes, each with several threads, use the same file at once, so: WAL mo
 (readers never block the writer and see only committed batches), one connection per
 thread opened lazily (and again after a fork), and every write in `BEGIN IMMEDIATE`, which
 takes the write lock up front so concurrent writers queue on `busy_timeout` instead of
-failing half way with "database is locked". Filtering, sorting, bucketing and the collect
-reductions all run in SQL (see sqlite_sql.py); Python only encodes and decodes bodies.
+failing half way with "database is locked". Filtering, sorting, bucketing and the
+reductions all run in SQL (sqlite_sql.py); Python only encodes and decodes bodies
+(sqlite_codec.py).
 """
 from __future__ import annotations
 
-import math
 import os
 import sqlite3
 import threading
@@ -20,27 +20,27 @@ from typing import Any, Iterator, Sequence
 
 import orjson
 
-from backdrop.core.timeseries import UTC, as_utc
 from backdrop.core.values import distinct_sorted
 
-from .text import escape, unescape
 from . import sqlite_sql as q
 from .base import (
     AggregateQuery,
     AggregateRow,
     AlreadyExists,
-    FieldStats,
     NotFound,
+    Op,
     RecordQuery,
+    Reduction,
     Storage,
     StorageError,
+    UnsupportedQuery,
     record_size,
 )
+from .sql import Columns, Statement, decode_aggregate
+from .sqlite_codec import UNCOUNTED, decode, prepare
+from .text import unescape
 
 BUSY_TIMEOUT_SECONDS = 30
-# The `size` of a record not yet counted: no record counts 0 bytes (`{}` alone is 2).
-UNCOUNTED = 0
-_PLAIN = frozenset((str, int, bool, type(None)))
 
 
 @contextmanager
@@ -52,126 +52,13 @@ def _translated():
         raise StorageError(f"SQLite: {error}") from error
 
 
-def _stored_body(record: dict) -> str:
-    """The body as JSON text, without its size: the usual write (an uncapped data set).
-
-    orjson writes UTC datetimes as their `isoformat()`; any other datetime is converted
-    to UTC first, as `_encode_exactly` does.
-    """
-    for value in record.values():
-        if type(value) is datetime and value.tzinfo is not UTC:
-            return _encode_exactly(record, sized=False)[0]
-    return orjson.dumps(record).decode()
-
-
-def _encode_record(record: dict) -> tuple[str, int]:
-    """The body as JSON text and its size under the contract's byte rule, cheaply.
-
-    orjson writes the same bytes as `json.dumps(..., separators=(',', ':'),
-    ensure_ascii=False)` for strings, ints, booleans, null and UTC datetimes (as their
-    `isoformat()`), and key order does not change a length; only float spellings differ
-    (`1e-7` against `1e-07`), so those are corrected one by one. Anything else (a
-    datetime not in UTC, a nested value) takes the exact, slower path.
-    """
-    extra = 0
-    for value in record.values():
-        kind = type(value)
-        if kind in _PLAIN:
-            continue
-        if kind is datetime:
-            if value.tzinfo is not UTC:
-                return _encode_exactly(record)
-        elif kind is float:
-            if math.isfinite(value):
-                extra += len(repr(value)) - len(orjson.dumps(value))
-        else:
-            return _encode_exactly(record)
-    body = orjson.dumps(record)
-    return body.decode(), len(body) + extra
-
-
-def _escaped_body(record: dict, body: str) -> str:
-    """The body to store: strings holding U+0000 or U+0001 escaped (see sqlite_sql)."""
-    if "\\u0000" not in body and "\\u0001" not in body:
-        return body
-    escaped = {key: escape(value) if type(value) is str else value
-               for key, value in record.items()}
-    return _stored_body(escaped)
-
-
-def _decode(body: str) -> dict:
-    """A stored body as a raw query returns it."""
-    record = orjson.loads(body)
-    if "\\u0001" not in body:
-        return record
-    return {key: unescape(value) if type(value) is str else value
-            for key, value in record.items()}
-
-
-def _encode_exactly(record: dict, sized: bool = True) -> tuple[str, int]:
-    """Dates converted to UTC ISO strings first, then (if `sized`) the contract's own size rule."""
-    stored = {key: as_utc(value).isoformat() if isinstance(value, datetime) else value
-              for key, value in record.items()}
-    body = orjson.dumps(stored).decode()
-    return body, record_size(orjson.loads(body)) if sized else UNCOUNTED
-
-
-def _instant(value: Any) -> int | None:
-    """A date field as µs since the epoch (tolerating an ISO string), else None."""
-    if type(value) is datetime and value.tzinfo is UTC:
-        return (value - q.EPOCH) // q.MICROSECOND
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return q.micros(as_utc(value)) if isinstance(value, datetime) else None
-
-
-def _prepare(records: Sequence[dict], sized: bool) -> list[tuple]:
-    """(id, ts, updated_at, size, body) per record, all computed before the write lock.
-
-    The exact size costs a second encoding of every float, so it is counted only for a
-    capped write (`sized`); other records are stored as UNCOUNTED. A batch shares its
-    `_updated_at` and often its timestamps, hence the small cache of instants.
-    """
-    instants: dict = {None: None}
-    rows = []
-    for record in records:
-        if sized:
-            body, size = _encode_record(record)
-        else:
-            body, size = _stored_body(record), UNCOUNTED
-        if "\\u000" in body:
-            body = _escaped_body(record, body)
-        ts, updated_at = record.get("_timestamp"), record.get("_updated_at")
-        try:
-            ts = instants[ts]
-        except (KeyError, TypeError):
-            ts = _cached_instant(instants, ts)
-        try:
-            updated_at = instants[updated_at]
-        except (KeyError, TypeError):
-            updated_at = _cached_instant(instants, updated_at)
-        rows.append((record["_id"], ts, updated_at, size, body))
-    return rows
-
-
-def _cached_instant(instants: dict, value: Any) -> int | None:
-    try:
-        found = instants[value] = _instant(value)
-    except TypeError:  # unhashable: not a date anyway
-        return None
-    return found
-
-
 def _count_sizes(connection: sqlite3.Connection, name: str) -> None:
     """Give every UNCOUNTED record of the data set its exact size, before a capped write
     evicts by size. Only records saved by uncapped writes of a data set later written
     with a cap have none, which the application never does (capped_size is fixed at
     creation) but the storage interface allows."""
     rows = connection.execute(q.UNCOUNTED_RECORDS, (name, UNCOUNTED)).fetchall()
-    connection.executemany(q.SET_SIZE, [(record_size(_decode(body)), name, record_id)
+    connection.executemany(q.SET_SIZE, [(record_size(decode(body)), name, record_id)
                                         for record_id, body in rows])
 
 
@@ -179,23 +66,7 @@ def _stream(cursor: sqlite3.Cursor) -> Iterator[dict]:
     """Rows decoded one at a time as the caller iterates: a large answer is never all in memory."""
     with _translated():
         for (body,) in cursor:
-            yield _decode(body)
-
-
-def _group_value(kind: str, value: Any) -> Any:
-    if kind == "b":
-        return bool(value)
-    return unescape(value) if kind == "s" else value
-
-
-def _field_stats(total, numeric: int, count: int, values: str | None, want_set: bool) -> FieldStats:
-    """One field's reductions from its SQL columns; `values` is the JSON texts joined by commas."""
-    distinct = None
-    if want_set:
-        found = orjson.loads(f"[{values}]") if values else []
-        distinct = distinct_sorted(unescape(v) if type(v) is str else v for v in found)
-    return FieldStats(sum=0 if total is None else total, numeric_count=numeric, count=count,
-                      values=distinct)
+            yield decode(body)
 
 
 def _use_wal(connection: sqlite3.Connection) -> None:
@@ -407,7 +278,7 @@ class SQLiteStorage(Storage):
     def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
         capped = bool(capped_size) and capped_size > 0
         # A record that cannot be encoded fails here, before any write.
-        prepared = _prepare(records, capped)
+        prepared = prepare(records, capped)
         with self._write() as connection:
             version = self._take_versions(connection, len(prepared) + 1)
             first = version - len(prepared)
@@ -426,7 +297,7 @@ class SQLiteStorage(Storage):
 
     def get_record(self, name: str, record_id: str) -> dict | None:
         rows = self._read("SELECT body FROM records WHERE data_set = ? AND id = ?", (name, record_id))
-        return _decode(rows[0][0]) if rows else None
+        return decode(rows[0][0]) if rows else None
 
     def delete_record(self, name: str, record_id: str) -> bool:
         with self._write() as connection:
@@ -441,36 +312,54 @@ class SQLiteStorage(Storage):
                 if newest is not None}
 
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
-        sql, params = q.find_statement(name, query.filters, query.time, query.sort, query.limit)
+        statement = q.find_statement(name, query)
         with _translated():
-            cursor = self._connection().execute(sql, params)
+            cursor = self._connection().execute(statement.text, statement.params)
         return _stream(cursor)
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
-        if query.period is not None and query.period not in q.PERIOD_START:
-            raise ValueError(f"Unknown period {query.period!r}")
-        sql, params, collects = q.aggregate_statement(name, query)
-        groups = len(query.group_by)
+        if query.bucketing is not None and not query.bucketing.in_utc:
+            raise UnsupportedQuery("Buckets in a time zone other than UTC are not supported yet")
         try:
-            rows = self._read(sql, params)
+            rows = self._named_rows(q.aggregate_statement(name, query))
         except StorageError as error:
             if "integer overflow" not in str(error):
                 raise
             # A sum past 64-bit integers: SQLite's SUM refuses it; answer with a float sum.
-            sql, params, collects = q.aggregate_statement(name, query, float_sums=True)
-            rows = self._read(sql, params)
+            rows = self._named_rows(q.aggregate_statement(name, query, float_sums=True))
         # Without GROUP BY the statement answers one row even when nothing matched.
-        return [self._aggregate_row(row, groups, collects) for row in rows if row[1 + 2 * groups]]
+        return decode_aggregate((row for row in rows if row[Columns.COUNT]), query, _DECODER)
+
+    def _named_rows(self, statement: Statement) -> list[sqlite3.Row]:
+        """Rows that read their columns by name."""
+        with _translated():
+            cursor = self._connection().cursor()
+            cursor.row_factory = sqlite3.Row
+            return cursor.execute(statement.text, statement.params).fetchall()
+
+
+class _Decoder:
+    """SQLite's aggregate columns back to Python values (see sqlite_sql.aggregate_statement)."""
 
     @staticmethod
-    def _aggregate_row(row: tuple, groups: int, collects: list[tuple[str, bool]]) -> AggregateRow:
-        period, count = row[0], row[1 + 2 * groups]
-        group = tuple(_group_value(row[1 + 2 * i], row[2 + 2 * i]) for i in range(groups))
-        fields, column = {}, 2 + 2 * groups
-        for field, want_set in collects:
-            width = 4 if want_set else 3
-            values = row[column + 3] if want_set else None
-            fields[field] = _field_stats(*row[column:column + 3], values, want_set)
-            column += width
-        return AggregateRow(period_start=None if period is None else q.from_micros(period),
-                            group=group, count=count, fields=fields)
+    def period(value: int) -> datetime:
+        return q.from_micros(value)
+
+    @staticmethod
+    def group_value(kind: str, value: Any) -> Any:
+        if kind == "b":
+            return bool(value)
+        return unescape(value) if kind == "s" else value
+
+    @staticmethod
+    def reduction(reduction: Reduction, row: sqlite3.Row, index: int) -> Any:
+        value = row[Columns.reduction(index)]
+        if reduction.op is Op.SUM:
+            return 0 if value is None else value
+        if reduction.op is Op.DISTINCT:
+            found = orjson.loads(f"[{value}]") if value else []
+            return distinct_sorted(unescape(v) if type(v) is str else v for v in found)
+        return value
+
+
+_DECODER = _Decoder()

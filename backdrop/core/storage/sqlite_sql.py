@@ -17,9 +17,12 @@ equality, prefixes, sorting and grouping still see whole strings.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
-from .base import Filter, Sort, TimeRange
+
+from backdrop.core.timeseries import Period
+
+from .base import AggregateQuery, Filter, Op, RecordQuery, TimeRange
+from .sql import Columns, Statement
 from .text import escape as escape_text
 
 UTC = timezone.utc
@@ -92,7 +95,7 @@ _RANK = """CASE json_type(body, ?)
     WHEN 'text' THEN 4 WHEN 'array' THEN 5 WHEN 'object' THEN 6 ELSE 0 END"""
 """The cross-type order (null or missing, false, true, numbers, strings) as a number."""
 
-_GROUP_CLASS = """CASE json_type(body, ?)
+_GROUP_KIND = """CASE json_type(body, ?)
     WHEN 'true' THEN 'b' WHEN 'false' THEN 'b' WHEN 'integer' THEN 'n' WHEN 'real' THEN 'n'
     WHEN 'text' THEN 's' END"""
 """Keeps `true` apart from `1` in a GROUP BY; NULL (left out) for null or missing values."""
@@ -116,67 +119,45 @@ def from_micros(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
 
 
-class Where:
-    """The WHERE clause shared by raw and grouped queries, with its parameters in order."""
+def _where(name: str, filters: tuple[Filter, ...], time: TimeRange) -> Statement:
+    """The WHERE clause shared by raw and grouped queries.
 
-    def __init__(self, name: str) -> None:
-        self.clauses: list[str] = ["data_set = ?"]
-        self.params: list[Any] = [name]
-
-    def add(self, clause: str, *params: Any) -> None:
-        self.clauses.append(clause)
-        self.params.extend(params)
-
-    def filters(self, filters: tuple[Filter, ...]) -> "Where":
-        for condition in filters:
-            path = json_path(condition.field)
-            if condition.prefix:
-                prefix = escape_text(str(condition.value))
-                self.add("json_type(body, ?) = 'text' AND "
-                         "substr(json_extract(body, ?), 1, length(?)) = ?",
-                         path, path, prefix, prefix)
-            elif isinstance(condition.value, bool):
-                self.add("json_type(body, ?) = ?", path, "true" if condition.value else "false")
-            else:
-                self.add("json_type(body, ?) = 'text' AND json_extract(body, ?) = ?",
-                         path, path, escape_text(condition.value))
-        return self
-
-    def time(self, time: TimeRange) -> "Where":
-        """Comparisons on `ts` leave out records without a `_timestamp` (ts NULL)."""
-        if time.start is not None:
-            self.add("ts >= ?", micros(time.start))
-        if time.end is not None:
-            self.add("ts <= ?" if time.end_inclusive else "ts < ?", micros(time.end))
-        return self
-
-    @property
-    def sql(self) -> str:
-        return " AND ".join(self.clauses)
+    Comparisons on `ts` leave out records without a `_timestamp` (ts NULL).
+    """
+    where = Statement().add("WHERE data_set = ?", name)
+    for condition in filters:
+        path = json_path(condition.field)
+        if condition.prefix:
+            prefix = escape_text(str(condition.value))
+            where.add("AND json_type(body, ?) = 'text' AND substr(json_extract(body, ?), 1, length(?)) = ?",
+                      path, path, prefix, prefix)
+        elif isinstance(condition.value, bool):
+            where.add("AND json_type(body, ?) = ?", path, "true" if condition.value else "false")
+        else:
+            where.add("AND json_type(body, ?) = 'text' AND json_extract(body, ?) = ?",
+                      path, path, escape_text(condition.value))
+    if time.start is not None:
+        where.add("AND ts >= ?", micros(time.start))
+    if time.end is not None:
+        where.add("AND ts <= ?" if time.end_inclusive else "AND ts < ?", micros(time.end))
+    return where
 
 
-def find_statement(name: str, filters, time: TimeRange, sort: Sort | None,
-                   limit: int | None) -> tuple[str, list]:
+def find_statement(name: str, query: RecordQuery) -> Statement:
     """Matching bodies in the cross-type order of the sort field, ties in write order."""
-    where = Where(name).filters(filters).time(time)
-    params = list(where.params)
-    order = "seq"
-    if sort is not None:
-        direction = " DESC" if sort.descending else ""
-        order = f"{_RANK}{direction}, json_extract(body, ?){direction}, seq"
-        path = json_path(sort.field)
-        params += [path, path]
-    sql = f"SELECT body FROM records WHERE {where.sql} ORDER BY {order}"
-    if limit:
-        sql += " LIMIT ?"
-        params.append(limit)
-    return sql, params
+    statement = Statement().add("SELECT body FROM records").extend(_where(name, query.filters, query.time))
+    if query.sort is None:
+        statement.add("ORDER BY seq")
+    else:
+        way = " DESC" if query.sort.descending else ""
+        path = json_path(query.sort.field)
+        statement.add(f"ORDER BY {_RANK}{way}, json_extract(body, ?){way}, seq", path, path)
+    if query.limit:  # 0 and None both mean no limit
+        statement.add("LIMIT ?", query.limit)
+    return statement
 
 
-_HOUR = 3_600_000_000
-_DAY = 24 * _HOUR
-_WEEK = 7 * _DAY
-_MONDAY = 4 * _DAY  # 1970-01-01 was a Thursday; 1970-01-05 the first Monday
+# --- period buckets ----------------------------------------------------------------------
 
 _SECONDS = "((ts - ((ts % 1000000) + 1000000) % 1000000) / 1000000)"  # floor, also before 1970
 
@@ -187,70 +168,90 @@ def _calendar(*modifiers: str) -> str:
     return f"(CAST(strftime('%s', {_SECONDS}, 'unixepoch'{extra}) AS INTEGER) * 1000000)"
 
 
-def _fixed(length: int, origin: int = 0) -> str:
+def _fixed(length: int, origin: int) -> str:
     """Start of a fixed-length period by floor arithmetic on integer microseconds."""
     return f"(ts - (((ts - {origin}) % {length}) + {length}) % {length})"
 
 
-_QUARTER_BACK = (f"'-' || ((CAST(strftime('%m', {_SECONDS}, 'unixepoch') AS INTEGER) + 2) % 3)"
-                 " || ' months'")
+def period_start(period: Period) -> str:
+    """The start (µs) of the period holding `ts`, in SQL, from the period's own rules."""
+    if period.length is not None:
+        return _fixed(period.length // MICROSECOND, micros(period.origin))
+    if period.months == 12:
+        return _calendar("'start of year'")
+    if period.months == 1:
+        return _calendar("'start of month'")
+    months_back = (f"'-' || ((CAST(strftime('%m', {_SECONDS}, 'unixepoch') AS INTEGER) - 1)"
+                   f" % {int(period.months)}) || ' months'")
+    return _calendar("'start of month'", months_back)
 
-PERIOD_START = {
-    "hour": _fixed(_HOUR),
-    "day": _fixed(_DAY),
-    "week": _fixed(_WEEK, _MONDAY),
-    "month": _calendar("'start of month'"),
-    "quarter": _calendar("'start of month'", _QUARTER_BACK),
-    "year": _calendar("'start of year'"),
+
+# --- grouped queries -----------------------------------------------------------------------
+
+_REDUCE = {
+    Op.SUM: "{sum}(CASE WHEN {f}t IN " + _NUMERIC + " THEN {f}v END)",
+    Op.NUMBERS: "COUNT(CASE WHEN {f}t IN " + _NUMERIC + " THEN 1 END)",
+    Op.COUNT: "COUNT(CASE WHEN {f}t <> 'null' THEN 1 END)",
+    # `->` gives each value's JSON text exactly as stored (no float rounding); DISTINCT on
+    # that text keeps true apart from 1 and "1". Texts are joined by commas: a JSON list.
+    Op.DISTINCT: "group_concat(DISTINCT CASE WHEN {f}t <> 'null' THEN {f}j END)",
 }
-"""Period start (µs) from `ts`, in SQL: UTC, Monday weeks, calendar quarters."""
 
 
-def aggregate_statement(name: str, query, float_sums: bool = False) -> tuple[str, list, list[tuple[str, bool]]]:
-    """One GROUP BY statement: period bucket, typed group values, count, field reductions.
+def _extracted_fields(query: AggregateQuery) -> Statement:
+    """Per collected field, once per record: its JSON type, and its value and JSON text
+    only where a reduction needs them."""
+    columns = Statement()
+    ops_by_field: dict[str, set[Op]] = {}
+    for reduction in query.reductions:
+        ops_by_field.setdefault(reduction.field, set()).add(reduction.op)
+    for index, (field, ops) in enumerate(ops_by_field.items()):
+        path = json_path(field)
+        columns.add(f", json_type(body, ?) AS f{index}t", path)
+        if Op.SUM in ops:
+            columns.add(f", json_extract(body, ?) AS f{index}v", path)
+        if Op.DISTINCT in ops:
+            columns.add(f", body -> ? AS f{index}j", path)
+    return columns
+
+
+def aggregate_statement(name: str, query: AggregateQuery, float_sums: bool = False) -> Statement:
+    """One GROUP BY statement: period bucket, typed group values, count, reductions.
 
     The inner SELECT picks the matching records and extracts what the outer one needs
-    once per record; the outer one groups and reduces. Returns the statement, its
-    parameters and the collected (field, want_set) pairs in column order.
+    once per record; it is fenced (`LIMIT -1`) so SQLite does not merge it into the
+    grouping, whose sort then carries a few small columns instead of whole bodies.
+    `float_sums` uses TOTAL (a float) where SUM would overflow 64-bit integers.
     """
-    where = Where(name).filters(query.filters).time(query.time)
-    inner: list[str] = []
-    inner_params: list[Any] = []
+    inner = Statement().add("SELECT 1 AS one")
     outer: list[str] = []
     keys: list[str] = []
-    conditions: list[str] = []
-    if query.period is not None:
-        inner.append(f"{PERIOD_START[query.period]} AS p")
-        outer.append("p")
-        keys.append("p")
-        conditions.append("p IS NOT NULL")
-    else:
-        outer.append("NULL")
-    for index, field in enumerate(query.group_by):
-        path = json_path(field)
-        inner.append(f"{_GROUP_CLASS} AS g{index}c, json_extract(body, ?) AS g{index}v")
-        inner_params += [path, path]
-        outer += [f"g{index}c", f"g{index}v"]
-        keys += [f"g{index}c", f"g{index}v"]
-        conditions.append(f"g{index}c IS NOT NULL")
-    outer.append("COUNT(*)")
-    collects = list({c.field: c.want_set for c in query.collect}.items())
-    for index, (field, want_set) in enumerate(collects):
-        path = json_path(field)
-        t, v, j = f"c{index}t", f"c{index}v", f"c{index}j"
-        inner.append(f"json_type(body, ?) AS {t}, json_extract(body, ?) AS {v}")
-        inner_params += [path, path]
-        outer += [f"{'TOTAL' if float_sums else 'SUM'}(CASE WHEN {t} IN {_NUMERIC} THEN {v} END)",
-                  f"COUNT(CASE WHEN {t} IN {_NUMERIC} THEN 1 END)",
-                  f"COUNT(CASE WHEN {t} <> 'null' THEN 1 END)"]
-        if want_set:
-            # `->` gives each value's JSON text exactly as stored (no float rounding);
-            # DISTINCT on that text keeps true apart from 1 and "1".
-            inner.append(f"body -> ? AS {j}")
-            inner_params.append(path)
-            outer.append(f"group_concat(DISTINCT CASE WHEN {t} <> 'null' THEN {j} END)")
-    selected = ", ".join(inner) or "1"
-    sql = (f"SELECT {', '.join(outer)} FROM (SELECT {selected} FROM records WHERE {where.sql})"
-           + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
-           + (f" GROUP BY {', '.join(keys)}" if keys else ""))
-    return sql, inner_params + where.params, collects
+    present: list[str] = []  # a record without a timestamp or a group value takes no part
+    if query.bucketing is not None:
+        inner.add(f", {period_start(query.bucketing.period)} AS {Columns.PERIOD}")
+        outer.append(Columns.PERIOD)
+        keys.append(Columns.PERIOD)
+        present.append(Columns.PERIOD)
+    for index, group in enumerate(query.group_by):
+        kind, value = Columns.group_kind(index), Columns.group_value(index)
+        path = json_path(group)
+        inner.add(f", {_GROUP_KIND} AS {kind}, json_extract(body, ?) AS {value}", path, path)
+        outer += [kind, value]
+        keys += [kind, value]
+        present.append(kind)
+    outer.append(f"COUNT(*) AS {Columns.COUNT}")
+    fields = list(dict.fromkeys(reduction.field for reduction in query.reductions))
+    for index, reduction in enumerate(query.reductions):
+        sql = _REDUCE[reduction.op].format(f=f"f{fields.index(reduction.field)}",
+                                           sum="TOTAL" if float_sums else "SUM")
+        outer.append(f"{sql} AS {Columns.reduction(index)}")
+    inner.extend(_extracted_fields(query))
+    inner.add("FROM records").extend(_where(name, query.filters, query.time))
+    if keys or query.reductions:
+        inner.add("LIMIT -1")
+    statement = Statement().add(f"SELECT {', '.join(outer)} FROM (").extend(inner).add(")")
+    if present:
+        statement.add("WHERE " + " AND ".join(f"{column} IS NOT NULL" for column in present))
+    if keys:
+        statement.add("GROUP BY " + ", ".join(keys))
+    return statement
