@@ -1,4 +1,4 @@
-Feature: the administration API for data sets (contract.md §3)
+Feature: the administration API for data sets
 
   Scenario: creating a data set fills in every default
     Given I use the admin token

@@ -14,7 +14,7 @@ Feature: caching headers of the read API
     And the header "ETag" is not empty
 
   # The original tagged a 400 here (raw queries refused); only 200s are tagged now, so the
-  # data set allows raw queries (scenarios.md #65).
+  # data set allows raw queries.
   Scenario: #65 a matching If-None-Match gives 304
     Given "licensing.json" is in data set "foo" with settings:
       | setting             | value |

@@ -80,7 +80,7 @@ Feature: collecting values of grouped records
     And the results' "channel" values are ["assisted-digital", "fully-digital", "manual"]
     And the results' "volume:sum" values are [1862526.0, 1718947.0, 92595.0]
 
-  Scenario: #38 summing text skips it (contract §4: 200 with a sum of 0, not the original's 400)
+  Scenario: #38 summing text skips it (sums skip non-numbers: 200 with a sum of 0, not the original's 400)
     Given "dinosaurs.json" is in data set "foo"
     When I GET "/foo?group_by=type&collect=name:sum"
     Then the status is 200

@@ -65,7 +65,9 @@ class ApiClient:
 
     # -- data sets and records --------------------------------------------------------
     def create_data_set(self, name: str, settings: dict) -> dict:
-        """POST /data-sets with the features' defaults (scenarios.md §0, "In our features")."""
+        """POST /data-sets with the features' defaults: uncapped and without a schema, so that
+        fixture data is neither refused nor evicted (the original's defaults were a 5040-byte
+        cap and a schema requiring `_timestamp`)."""
         config = {"name": name, "data_group": name, "data_type": name,
                   "bearer_token": f"{name}-bearer-token", "capped_size": 0, "schema": None}
         config.update(settings)
@@ -86,7 +88,7 @@ class ApiClient:
             raise AssertionError(f"reading back {name!r} answered {response.status_code}: {response.text}")
         return response.json()["data"]
 
-    # -- fixtures (features/fixtures, never the shared spec folder) ----------------------
+    # -- fixtures (features/fixtures: everything a scenario reads is in the repository) --
     @staticmethod
     def fixture_bytes(name: str) -> bytes:
         return fixture_bytes(name)

@@ -1,5 +1,5 @@
 Feature: read API behaviours the original features did not cover
-  (read-api.md §3–§10 and contract.md §4)
+  (docs/query-language.md: parameters, shapes, sorting, CSV, value order, errors)
 
   Scenario: CSV export of a grouped query
     Given "sort_and_limit.json" is in data set "foo"

@@ -1,5 +1,5 @@
 Feature: write API behaviours the original features did not cover
-  (write-api.md §3–§9, records.md §5–§7 and contract.md §4)
+  (docs/write-api.md: order of checks, bodies, record rules, batches, PUT/PATCH/DELETE)
 
   Background:
     Given a data set "foo" with settings:
@@ -161,7 +161,7 @@ Feature: write API behaviours the original features did not cover
       """
     And data set "foo" holds 0 records
 
-  Scenario: every problem of a batch is reported, in stage order (records.md §6)
+  Scenario: every problem of a batch is reported, in stage order (schema, auto ids, dates, per-record checks)
     Given a data set "checked" with settings:
       | setting             | value                                                                                                  |
       | schema              | {"type": "object", "properties": {"_timestamp": {"type": "string", "format": "date-time"}}, "required": ["_timestamp"]} |

@@ -1,8 +1,8 @@
 """Settings shared by every test: the hypothesis profile property-based tests run under.
 
 The "ci" profile (loaded unless HYPOTHESIS_PROFILE names another) is deterministic and has
-no deadline, so a loaded 2-core machine never turns a slow example into a failure
-(contract.md §1). "thorough" runs many more examples when hunting for a bug by hand.
+no deadline, so a loaded 2-core machine never turns a slow example into a failure.
+"thorough" runs many more examples when hunting for a bug by hand.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dashboards: only what two transforms need to know (contract §3).
+"""Dashboards: only what two transforms need to know.
 
 `latest_dataset_value` publishes to the published dashboards showing its input data set;
 `latest_transaction_explorer_values` to the dashboards of a transactions-explorer service.

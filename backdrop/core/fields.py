@@ -1,9 +1,9 @@
 """The one rule for field names, shared by record keys and query parameters.
 
 Letters, digits and underscores, not starting with a digit, at least two characters,
-compared case-insensitively (records.md §5 rule a, read-api.md §4.4). It keeps `$`, `.`,
-`-`, `:` and spaces out of every key a query or a record can name, so no user text ever
-reaches an engine as an operator or a path.
+compared case-insensitively. It keeps `$`, `.`, `-`, `:` and spaces out of every key a
+query or a record can name, so no user text ever reaches an engine as an operator or a
+path.
 """
 from __future__ import annotations
 

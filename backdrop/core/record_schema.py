@@ -1,10 +1,10 @@
 """Data-set JSON Schemas (draft 4): checking them, and applying them to records quickly.
 
-Messages always come from jsonschema, worded as clients have always seen them
-(records.md §8). But jsonschema costs tens of microseconds a record, so each schema is also
-compiled, when it uses only a common subset of keywords, into a plain predicate that
-answers "valid" for the usual good record; jsonschema runs only when the predicate says no
-or cannot judge the schema. The predicate is conservative: it may send a valid record on
+Messages always come from jsonschema, worded as clients have always seen them. But
+jsonschema costs tens of microseconds a record, so each schema is also compiled, when it
+uses only a common subset of keywords, into a plain predicate that answers "valid" for the
+usual good record; jsonschema runs only when the predicate says no or cannot judge the
+schema. The predicate is conservative: it may send a valid record on
 to jsonschema, never wave through an invalid one.
 """
 from __future__ import annotations
@@ -28,8 +28,9 @@ _RFC3339 = re.compile(
 
 
 def is_date_time(instance: Any) -> bool:
-    """`format: date-time` as records.md §8 wants it: RFC 3339 (no leap seconds) or an
-    offset without its colon, and nothing else. Non-strings are not its business."""
+    """`format: date-time`: RFC 3339 (no leap seconds), also with an offset written without
+    its colon (`+0000`: the original accepted it, jsonschema's optional checker does not),
+    and nothing else. Non-strings are not its business."""
     if not isinstance(instance, str):
         return True
     if _RFC3339.fullmatch(instance) is None:

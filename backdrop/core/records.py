@@ -1,10 +1,10 @@
-"""Validating and normalising incoming records (records.md §3–§8, write-api.md §8.2).
+"""Validating and normalising incoming records (docs/write-api.md, "Record rules").
 
 A batch is atomic, so validation never stops at the first problem: every stage runs over
 the whole batch and the messages are gathered in the order clients have always seen them
-(schema, auto ids, timestamp parsing, per-record checks; records.md §6). Only a batch with
-no message at all is normalised for storage: dates become aware UTC datetimes, every record
-gets an `_id`, the six period keys and `_updated_at`.
+(schema, auto ids, timestamp parsing, per-record checks). Only a batch with no message at
+all is normalised for storage: dates become aware UTC datetimes, every record gets an
+`_id`, the six period keys and `_updated_at`.
 
 The per-record path is kept lean (the write API ingests tens of thousands of records a
 second): compiled regexes, one compiled schema per data set (`record_schema`), cached date
@@ -44,8 +44,8 @@ _isfinite = math.isfinite
 class BatchError(Exception):
     """A batch that must not be stored, with every problem found in it.
 
-    `messages` is the original API's list (records.md §6); `errors` pairs each message
-    with the batch position of the record it concerns (contract.md §4).
+    `messages` is the list clients have always read, in stage order; `errors` pairs each
+    message with the batch position (from 0) of the record it concerns.
     """
 
     def __init__(self, problems: Sequence[tuple[int, str]]):
@@ -71,7 +71,8 @@ class InvalidDate(ValueError):
 
 
 def date_message(value: Any, field: str, shaped: bool) -> str:
-    """The client-facing text for a bad date in `field` (records.md §3 table)."""
+    """The client-facing text for a bad date in `field`: a date-shaped value is named, anything
+    else is told the expected format."""
     if shaped:
         return f"{value} in the {field} field is not a valid date"
     article = "the " if field == "_timestamp" else ""
@@ -156,7 +157,7 @@ def _day_keys(year: int, month: int, day: int) -> dict[str, datetime]:
 
 def timestamp_bounds(records: Sequence[dict]) -> tuple[datetime, datetime] | None:
     """Earliest and latest `_timestamp` of normalised records, for the transforms a write
-    triggers; records without one are left out (write-api.md §9.1), None if none has one."""
+    triggers; records without one are left out, None if none has one."""
     stamps = [r["_timestamp"] for r in records if isinstance(r.get("_timestamp"), datetime)]
     if not stamps:
         return None
@@ -221,7 +222,7 @@ def _key_plan(keys: tuple) -> tuple[bool, tuple[str, ...]] | None:
 
 
 def _record_problem(record: dict, plans: dict) -> str | None:
-    """The first failing rule of records.md §5, keys examined in the record's own order.
+    """The first failing per-record rule, keys examined in the record's own order.
 
     Records of a batch share their keys, so the keys are judged once per key tuple
     (`plans`) and a good record costs only a check of its values' types. Any doubt sends
@@ -250,7 +251,8 @@ def _record_problem(record: dict, plans: dict) -> str | None:
 
 
 def _first_problem(record: dict) -> str | None:
-    """records.md §5 rule by rule, each key in turn, the first failure's message.
+    """The per-record rules in order for each key in turn (a valid key name, a known internal
+    key, a scalar value, then the date or `_id` rule); the first failure's message.
 
     Non-finite floats cannot come back out as JSON, so they count as invalid values.
     """
@@ -276,7 +278,7 @@ def prepare_batch(items: list, *, auto_ids: Sequence[str] | None, schema: dict |
                   now: datetime) -> list[dict]:
     """Validate a parsed JSON list of records and return them normalised for storage.
 
-    Raises BatchError listing every problem (records.md §6); items that are not JSON
+    Raises BatchError listing every problem, stage by stage; items that are not JSON
     objects are reported among the per-record checks and skip the other stages.
     """
     compiled = compiled_schema(schema) if schema is not None else None
@@ -336,7 +338,7 @@ def _finish(records: list[dict], updated_at: datetime) -> None:
 def prepare_patch(stored: dict, changes: dict, *, schema: dict | None,
                   now: datetime) -> dict:
     """Merge `changes` into a stored record (as a raw query returns it) and normalise the
-    result exactly as POST would, keeping the stored `_id` (write-api.md §8.2 note).
+    result exactly as POST would, keeping the stored `_id`.
 
     Server-added keys are dropped before the merge and recomputed; auto ids are not
     recomputed, because the record's identity is the URL it was patched through.

@@ -1,6 +1,6 @@
 """Data-set configurations: their fields and defaults, validation, and lookups.
 
-Configurations are stored as plain JSON objects (contract §3); inside the core they travel
+Configurations are stored as plain JSON objects; inside the core they travel
 as DataSetConfig values so that every reader sees the defaults filled in the same way.
 The administration API and the command line both go through the functions here, so a
 configuration is validated by one set of rules however it arrives.
@@ -80,7 +80,8 @@ class Missing(RegistryError):
 
 
 def valid_name(name: Any) -> bool:
-    """The name rule of contract §3 (names, groups and types alike)."""
+    """Lowercase letters, digits, `_` and `-`, starting with a letter or digit, at most 100
+    characters: the rule for names, groups and types alike (and dashboard slugs)."""
     return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
@@ -114,7 +115,7 @@ def _check_max_age(key: str, value: Any) -> int | None:
 
 
 def _check_capped_size(key: str, value: Any) -> int:
-    if value is None:  # data-sets.md §1: null means uncapped, like 0
+    if value is None:  # null means uncapped, like 0
         return 0
     if _is_int(value) and value >= 0:
         return value

@@ -1,4 +1,4 @@
-"""The one ordering of JSON values every engine and every result follows (contract.md §4).
+"""The one ordering of JSON values every engine and every result follows.
 
 Records mix types freely (a field may hold 3 in one record, "3" in another, true in a
 third), so sorting, grouping and `set` need a total order across types that is the same

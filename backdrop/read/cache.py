@@ -2,8 +2,8 @@
 
 It is never stale, so it needs no expiry: every change to a data set's records or
 configuration takes a new version, and the version is read before anything else in a
-request, so an entry can only be filed under a version at most as new as its data
-(contract §4). Old versions' entries simply stop being asked for and age out of the LRU.
+request, so an entry can only be filed under a version at most as new as its data.
+Old versions' entries simply stop being asked for and age out of the LRU.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The data routes: `/data/<group>/<type>` and the legacy `/<name>`, one pipeline for both.
 
-Order (read-api.md §2.3): find the data set (version first), refuse it if not queryable,
+Order: find the data set (version first), refuse it if not queryable (the same 404),
 answer a pre-flight, parse the query, then answer from the cache or from the records.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The administration API for data sets (contract §3), behind BACKDROP_ADMIN_TOKEN.
+"""The administration API for data sets, behind BACKDROP_ADMIN_TOKEN.
 
 Only HTTP lives here: validation and the create/replace/delete rules are in
 core/registry.py, which the command line shares.

@@ -1,4 +1,4 @@
-"""The administration API for transforms and dashboards (contract §3).
+"""The administration API for transforms and dashboards.
 
 Same authentication and error answers as the data-set administration (admin.py); the
 rules themselves live in core/transforms.py and core/dashboards.py, shared with the

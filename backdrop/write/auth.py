@@ -1,7 +1,7 @@
 """Bearer tokens: a data set's own token for its records, the admin token for administration.
 
-Tokens are compared in constant time and never echoed or logged (contract §3, §4): a
-refusal says which data set refused, not what was presented. Every refusal is audited.
+Tokens are compared in constant time and never echoed or logged: a refusal says which
+data set refused, not what was presented. Every refusal is audited.
 """
 from __future__ import annotations
 
@@ -39,7 +39,11 @@ def _refuse(status: int, message: str, audited_as: str) -> ApiError:
 
 
 def require_data_set_token(config: DataSetConfig) -> None:
-    """Let the request through only with the data set's own token (write-api.md §3.1)."""
+    """Let the request through only with exactly `Bearer <the data set's token>`.
+
+    No header at all is told the expected form; anything else (another scheme, a wrong or
+    empty token, a data set without a token) is refused naming the data set only.
+    """
     header = request.headers.get("Authorization")
     if header is None:
         raise _refuse(401, EXPECTED_HEADER, config.name)

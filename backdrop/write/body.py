@@ -1,4 +1,4 @@
-"""Reading a request's JSON body: size limit, gzip, content type, parsing (write-api.md §4).
+"""Reading a request's JSON body: size limit, gzip, content type, parsing.
 
 The body is read only after the data set was found and the token checked, so unknown data
 sets and bad tokens cost nothing. The size limit applies while reading: a plain body stops
@@ -27,8 +27,9 @@ NOT_GZIP = "Request body is not valid gzip data"
 NOT_UTF8 = "Request body is not valid UTF-8"
 
 
-# What a wrong content type (or a JSON null) answers, per route (write-api.md §4.1). Made
-# fresh for every request: a raised exception keeps its traceback, so none is shared.
+# What a wrong content type (or a JSON null) answers, per route: the original's three
+# different bodies, which clients match on. Made fresh for every request: a raised
+# exception keeps its traceback, so none is shared.
 def post_wrong_type() -> ApiError:
     return ApiError(400, body={"messages": [WRAPPED_CONTENT_TYPE]})
 

@@ -110,7 +110,7 @@ def step_body_does_not_mention(context, text):
 
 @then('the body is the CSV:')
 def step_body_csv(context):
-    """CSV lines end with CRLF (read-api.md §10); the docstring is written with plain lines."""
+    """CSV lines end with CRLF; the docstring is written with plain lines."""
     expected = "".join(line + "\r\n" for line in context.text.splitlines())
     assert context.response.text == expected, f"CSV {context.response.text!r}, expected {expected!r}"
 

@@ -1,4 +1,4 @@
-"""parse_query: the read API's query-string validation (read-api.md §3–§4, §6.6, contract.md §4)."""
+"""parse_query: the read API's query-string validation (docs/query-language.md)."""
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl
 
@@ -38,7 +38,7 @@ def error(query_string: str, *, raw: bool = True) -> str:
     return str(caught.value)
 
 
-# --- §4.2, one test per row ------------------------------------------------------------------
+# --- checks 1-16, one test per row of docs/query-language.md, "Errors" -----------------------
 
 @pytest.mark.parametrize("query", ["foo=bar", "_=1389270000", "callback=jsonp1", "=x"])
 def test_1_unrecognised_parameter_names_are_refused(query):
@@ -218,7 +218,7 @@ def test_16_inclusive_needs_start_at_or_end_at():
 # --- precedence ------------------------------------------------------------------------------
 
 def test_the_first_failing_check_wins_over_later_ones():
-    # scenarios.md #28: the period rule (2) fires before the internal-field rule (8).
+    # As in the original's scenario: the period rule (2) fires before the internal-field rule (8).
     assert error("period=week&group_by=_week_start_at") == (
         "Either 'duration' or both 'start_at' and 'end_at' are required for a period query"
     )
@@ -253,7 +253,7 @@ def test_collect_is_compared_with_every_group_by_field():
     )
 
 
-# --- contract.md §4: the two added checks and their positions -----------------------------------
+# --- the two checks the original lacked (start before end, too many periods), in position ----
 
 def test_start_at_after_end_at_is_refused():
     assert error("start_at=2013-04-15T00:00:00Z&end_at=2013-04-01T00:00:00Z") == (
@@ -315,7 +315,7 @@ def test_too_many_periods_is_checked_before_the_raw_query_rules():
     assert error(query, raw=False) == "Query would return too many periods"
 
 
-# --- §4.1 date-time strings --------------------------------------------------------------------
+# --- date-time strings --------------------------------------------------------------------
 
 @pytest.mark.parametrize(
     "text, instant",
@@ -373,7 +373,7 @@ def test_query_dates_are_utc_instants():
     assert query.start_at.utcoffset() == timedelta(0)
 
 
-# --- §4.3 rules when raw queries are not allowed ---------------------------------------------------
+# --- checks 17-24: rules when raw queries are not allowed ------------------------------------
 
 def test_17_raw_queries_are_refused():
     assert error("filter_by=name:foo", raw=False) == "querying for raw data is not allowed"
@@ -481,7 +481,7 @@ def test_computed_dates_are_not_held_to_the_raw_rules():
     assert parse("period=week&duration=3", raw=False).end_at == at(2014, 1, 6)
 
 
-# --- §6.6 / timeseries.md §6: duration resolution ----------------------------------------------------
+# --- duration resolution (docs/query-language.md, "Relative ranges") ----------------------------
 
 def test_duration_counts_forward_from_start_at():
     query = parse("start_at=2014-01-09T00:00:00Z&period=day&duration=3")

@@ -1,4 +1,4 @@
-"""Records: validation messages, normalisation, auto ids, dates, schemas (records.md)."""
+"""Records: validation messages, normalisation, auto ids, dates, schemas (docs/write-api.md, "Record rules")."""
 from __future__ import annotations
 
 import base64
@@ -46,7 +46,7 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-# ---------------------------------------------------------------- §5 per-record checks
+# ---------------------------------------------------------------- per-record checks
 
 @pytest.mark.parametrize("record", [
     {"NAME": "x"}, {"name54": 1}, {"none_is_fine": None}, {"_id": "a"},
@@ -156,7 +156,7 @@ def test_item_that_is_not_an_object_is_reported_not_crashed(item):
     assert caught.value.errors == [{"index": 1, "message": "record must be a JSON object"}]
 
 
-# ---------------------------------------------------------------- §6 stage order
+# ---------------------------------------------------------------- stage order
 
 def test_worked_example_gives_eight_messages_in_stage_order():
     items = [{"_timestamp": "2014-06-1xxx0:00:00+0000"}, {"thing": {}}, {"_foo": "bar"}]
@@ -201,7 +201,7 @@ def test_empty_batch_prepares_to_nothing():
     assert prepare([], schema=TIMESTAMP_SCHEMA, auto_ids=["foo"]) == []
 
 
-# ---------------------------------------------------------------- §4 auto ids
+# ---------------------------------------------------------------- auto ids
 
 @pytest.mark.parametrize("fields, record, expected", [
     (["foo"], {"foo": "foo"}, "Zm9v"),
@@ -252,7 +252,7 @@ def test_missing_id_fields_are_listed_in_configured_order():
         "The following required id fields are missing: zeta, alpha, mid"]
 
 
-# ---------------------------------------------------------------- §3 dates
+# ---------------------------------------------------------------- dates
 
 @pytest.mark.parametrize("text, expected", [
     ("2012-12-12T12:12:12+01:00", datetime(2012, 12, 12, 11, 12, 12, tzinfo=UTC)),
@@ -335,7 +335,7 @@ def test_all_three_date_fields_are_stored_as_utc_datetimes():
     assert all(record[k].tzinfo is UTC for k in ("_timestamp", "_start_at", "_end_at"))
 
 
-# ---------------------------------------------------------------- §2, §7 normalisation
+# ---------------------------------------------------------------- normalisation
 
 def test_period_keys_are_added_for_the_timestamp():
     record = one({"_timestamp": "2012-12-12T12:12:00Z"})
@@ -392,7 +392,7 @@ def test_input_records_are_not_modified():
     assert item == {"_timestamp": "2012-12-12T00:00:00Z"}
 
 
-# ---------------------------------------------------------------- §8 schemas
+# ---------------------------------------------------------------- schemas
 
 def test_schema_reports_missing_required_property():
     assert problems([{"value": 1}], schema=TIMESTAMP_SCHEMA)[0] == (

@@ -1,4 +1,4 @@
-"""The cross-type order of contract.md §4."""
+"""The cross-type order of JSON values: null, false, true, numbers, strings."""
 from __future__ import annotations
 
 from backdrop.core.values import distinct_sorted, is_number, order_key, tuple_key

@@ -1,4 +1,4 @@
-"""The version-keyed response cache and the ETags derived from the same key (contract §4)."""
+"""The version-keyed response cache and the ETags derived from the same key."""
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,4 @@
-"""Liveness and data-freshness endpoints (read-api.md §2.1–2.2)."""
+"""Liveness and data-freshness endpoints."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

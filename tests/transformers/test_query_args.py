@@ -1,4 +1,4 @@
-"""The read query a transform asks of its input (transforms.md §3)."""
+"""The read query a transform asks of its input (docs/transforms.md, "One run")."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

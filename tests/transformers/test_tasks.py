@@ -1,4 +1,4 @@
-"""Each transform task's computation, pinned by the examples of transforms.md §5–§7."""
+"""Each transform task's computation, pinned by the worked examples of docs/transforms.md."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

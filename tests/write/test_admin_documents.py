@@ -1,4 +1,4 @@
-"""The transforms and dashboards administration routes (contract §3)."""
+"""The transforms and dashboards administration routes."""
 from __future__ import annotations
 
 from write_support import ADMIN, AUTH

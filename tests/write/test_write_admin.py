@@ -1,4 +1,4 @@
-"""The data-set administration API (contract §3)."""
+"""The data-set administration API."""
 import pytest
 from write_support import ADMIN, ADMIN_TOKEN, AUTH, TOKEN, audit_text, bearer, build_app, stored
 

@@ -1,4 +1,4 @@
-"""The audit log (write-api.md §11): JSON lines, one per write event, never a token."""
+"""The audit log: JSON lines, one per write event, never a token."""
 from write_support import ADMIN, ADMIN_TOKEN, AUTH, TOKEN, audit_lines, audit_text
 
 from backdrop.write.audit import fingerprint

@@ -1,4 +1,4 @@
-"""Data-set tokens on the record routes (write-api.md §3.1, contract §4)."""
+"""Data-set tokens on the record routes: who gets through, the two 401s, no token echoed or logged."""
 import pytest
 from write_support import ADMIN_TOKEN, AUTH, TOKEN, audit_text, bearer, stored
 

@@ -1,4 +1,4 @@
-"""Reading request bodies: size limit, gzip, content type, JSON (write-api.md §4, contract §4)."""
+"""Reading request bodies: size limit, gzip, content type, JSON (docs/write-api.md, "Request bodies")."""
 import gzip
 import io
 import zlib

@@ -1,7 +1,7 @@
 """latest_dataset_value: publish a data set's newest rate/score to every published dashboard showing it.
 
-An older value never overwrites a newer one already published (contract §4): a record is
-skipped when the output already holds its `_id` with a later `_timestamp`.
+An older value never overwrites a newer one already published: a record is skipped when
+the output already holds its `_id` with a later `_timestamp`.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """mapping: sum a value per time bucket and named category, categories found by regexes.
 
-Each output record gets an `_id` from its bucket and category and a `_timestamp`, so a
-re-run replaces instead of duplicating (transforms.md §7.3 note). Categories are tried in
-configuration order.
+Each output record gets an `_id` from its bucket and category and a `_timestamp` (the
+original's had neither), so a re-run replaces instead of duplicating. Categories are tried
+in configuration order.
 """
 from __future__ import annotations
 

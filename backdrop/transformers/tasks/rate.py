@@ -1,7 +1,7 @@
 """rate: per time bucket, the sum of matching numerator rows over matching denominator rows.
 
 Unlike the original, zero values are kept (a real 0 numerator gives rate 0, not null) and
-division is always true division (transforms.md §7.1 notes).
+division is always true division (the original's integer division truncated).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """user_satisfaction: a 0–1 score per bucket from the sums of ratings 1–5 and the total.
 
 The mean rating maps 1 → 0.0 and 5 → 1.0; true division throughout, and a null rating sum
-counts as 0 (the original truncated and crashed there: transforms.md §7.2).
+counts as 0 (the original truncated, and crashed there).
 """
 from __future__ import annotations
 

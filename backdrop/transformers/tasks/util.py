@@ -18,7 +18,7 @@ def text(value) -> str:
 
 
 def encode_id(*parts) -> str:
-    """URL-safe base64 of the parts joined with `_` (transforms.md §6): stable output ids."""
+    """URL-safe base64 (`=`-padded) of the parts joined with `_`: stable output ids."""
     joined = "_".join(text(part) for part in parts)
     return base64.urlsafe_b64encode(joined.encode("utf-8")).decode("ascii")
 
@@ -49,7 +49,8 @@ def require_regex(options: dict, *names: str) -> None:
 
 
 def add_fields(records: list[dict], additional: dict) -> list[dict]:
-    """Merge constant fields (the record's own win) and re-key each record (transforms.md §5)."""
+    """Merge constant fields (the record's own win) and re-key each record:
+    `_id` = encode_id(its `_id` or "", "k1:v1_k2:v2…"), pairs in the configuration's order."""
     suffix = "_".join(f"{key}:{value}" for key, value in additional.items())
     merged = []
     for record in records:
