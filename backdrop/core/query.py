@@ -27,7 +27,8 @@ class Query:
     """A validated read query, with any `duration` already resolved to absolute instants.
 
     `anchor` says which end a `duration` counted from ("start" when `start_at` was given,
-    "end" for `end_at` or now) and so which way results shift (read-api.md §6.6).
+    "end" for `end_at` or now) and so which way results shift (see docs/query-language.md,
+    "Shifting a duration").
     `collect` holds (field, method) pairs, method a name of collect.METHODS or DEFAULT_METHOD.
     """
 
@@ -93,7 +94,7 @@ ALLOWED_PARAMETERS = (
     "start_at", "end_at", "duration", "period", "filter_by", "filter_by_prefix", "group_by",
     "sort_by", "limit", "collect", "flatten", "inclusive", "format",
 )
-MAX_PERIODS = 100_000  # contract.md §4: a longer series is refused, not computed
+MAX_PERIODS = 100_000  # a longer series is refused ('Query would return too many periods'), not computed
 MAX_LIMIT = 1_000_000_000  # beyond any data set; keeps absurd numbers away from the engines
 
 _COLON = "filter_by must be a field name and value separated by a colon (:) eg. authority:Westminster"
@@ -110,7 +111,7 @@ _INTEGER = re.compile(r"([+-]?)0*([0-9]+)", re.ASCII)
 
 
 def parse_datetime(text: str) -> datetime | None:
-    """The UTC instant of a read-API date-time (read-api.md §4.1), or None if it is not one.
+    """The UTC instant of a read-API date-time (YYYY-MM-DDTHH:MM:SS then Z or ±HH:MM), or None.
 
     Strict on purpose: no fractions, no missing offset, nothing after the offset; the
     instant must exist and be representable in UTC.
@@ -180,7 +181,8 @@ class _Args:
 Problems = Iterator[str]
 
 
-# --- read-api.md §4.2, in order; each check yields its problems in the order listed ----------
+# --- the checks, in the original's order (docs/query-language.md, "Errors, in the order the
+# checks run"); each check yields its problems in the order listed ----------------------
 
 def _check_names(args: _Args) -> Problems:
     if any(name not in ALLOWED_PARAMETERS for name in args.names):
@@ -333,7 +335,7 @@ _CHECKS = (
     _check_period_needs,          # 2
     _check_date("start_at"),      # 3
     _check_date("end_at"),        # 4
-    _check_order,                 # contract.md §4
+    _check_order,                 # start_at must be before end_at (not in the original)
     _check_filters,               # 5
     _check_period_name,           # 6
     _check_sort,                  # 7
@@ -349,7 +351,8 @@ _CHECKS = (
 )
 
 
-# --- read-api.md §4.3: data sets that do not allow raw queries -----------------------------
+# --- data sets that do not allow raw queries (docs/query-language.md, "Data sets without raw
+# queries") --------------------------------------------------------------------------------
 
 def _check_not_raw(args: _Args) -> Problems:
     if not (args.has("group_by") or args.has("period")):
@@ -403,7 +406,8 @@ def _absolute_range(args: _Args, period: Period | None):
 
 
 def _relative_range(args: _Args, period: Period, duration: int, now: datetime):
-    """timeseries.md §6, with room left for the read API's one shift (read-api.md §6.6).
+    """`duration` periods back from end_at (or now) or on from start_at, with room left for the
+    read API's one shift (docs/query-language.md, "Relative ranges", "Shifting a duration").
 
     A shift moves the range by fewer than `duration` periods, forward when counting from
     start_at and backward otherwise; refusing ranges that could not shift keeps an
@@ -469,7 +473,7 @@ def parse_query(
 ) -> Query:
     """Validate a query string the read API's way and build its Query.
 
-    Checks run in the order of read-api.md §4.2 (plus contract.md §4's two), then §4.3 when
+    Checks run in the order of _CHECKS, then _RAW_RULES when
     raw queries are not allowed; the first problem found is raised as QueryError. Internal
     callers pass raw_queries_allowed=True. `now` anchors a `duration` given without dates.
     """

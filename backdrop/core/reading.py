@@ -2,7 +2,7 @@
 
 A raw query is one `find`; a grouped query is one `aggregate` (the engine counts and
 reduces, close to the data) followed by shaping in results.py. A `duration` query may run
-once more on a shifted range (read-api.md §6.6).
+once more on a shifted range (docs/query-language.md, "Shifting a duration").
 """
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 The engine answers one flat list of (period, group, count, field stats) rows; everything a
 client sees beyond that (nesting by group, gap-filled series, permutation filling, the
 collect keys, ordering by the cross-type order, sort and limit) is decided here, once, so
-every engine gives the same answer (read-api.md §5–§6, §10).
+every engine gives the same answer (docs/query-language.md: "Kinds of query and their
+answers", "Collect", "Sorting and limit", "CSV").
 """
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def filled_series(
     """Every bucket of the range in order; data where there is some, zero and nulls elsewhere.
 
     Rows whose period lies outside the range (a record exactly at an inclusive end) are
-    not emitted (timeseries.md §4).
+    not emitted.
     """
     data = {as_utc(row.period_start): row for row in rows if row.period_start is not None}
     series = []
@@ -85,7 +86,7 @@ def first_data_index(series: Sequence[dict], backward: bool) -> int:
 
 
 def nested_shift(groups: Sequence[dict], backward: bool) -> int:
-    """The smallest shift over the groups' series (read-api.md §6.6); no groups, no shift."""
+    """The smallest shift over the groups' series (the answer moves as one); no groups, no shift."""
     return min((first_data_index(group["values"], backward) for group in groups), default=0)
 
 
@@ -93,7 +94,7 @@ def nested_shift(groups: Sequence[dict], backward: bool) -> int:
 
 
 def grouped(groups: Sequence[Group], group_by: Sequence[str], collects: Collects) -> list[dict]:
-    """§5.2: one row per group with its count and collects."""
+    """Grouped: one row per group with its count and collects."""
     return [
         {**group_fields(group_by, group.values), "_count": group.count,
          **collect.values(collect.merged(row.values for row in group.rows), collects)}
@@ -105,7 +106,7 @@ def nested(
     groups: Sequence[Group], group_by: Sequence[str], collects: Collects,
     period: Period, start: datetime, end: datetime,
 ) -> list[dict]:
-    """§5.4: per group its totals over all its records (even those outside the series) and its series."""
+    """Nested: per group its totals over all its records (even those outside the series) and its series."""
     return [
         {
             **group_fields(group_by, group.values),
@@ -122,7 +123,7 @@ def flattened(
     rows: Sequence[AggregateRow], group_by: Sequence[str], collects: Collects,
     period: Period, start: datetime, end: datetime,
 ) -> list[dict]:
-    """§5.5: a row for every period × every combination of the values seen for each field."""
+    """Flattened: a row for every period × every combination of the values seen for each field."""
     rows = [row for row in rows if row.period_start is not None]
     data = {(as_utc(row.period_start), tuple_key(row.group)): row for row in rows}
     seen = [distinct_sorted(row.group[index] for row in rows) for index in range(len(group_by))]
@@ -164,7 +165,7 @@ def _json_default(value: Any) -> Any:
 
 
 def csv_cell(value: Any) -> str:
-    """One cell, written the way the JSON response writes the value (read-api.md §10 note)."""
+    """One cell, written the way the JSON response writes the value (null is an empty cell)."""
     if value is None:
         return ""
     if isinstance(value, str):

@@ -1,4 +1,4 @@
-"""Running queries against the reference engine: the shapes and rules of read-api.md §5–§6."""
+"""Running queries against the reference engine: the answer shapes and rules of docs/query-language.md."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -100,7 +100,7 @@ def test_inclusive_end_includes_the_record_exactly_at_end_at():
     assert len(run(records, **window, inclusive=True)) == 3
 
 
-# --- group_by only (§5.2) ------------------------------------------------------------------------
+# --- group_by only ----------------------------------------------------------------------------
 
 
 def test_group_by_authority_gives_camden_2_and_westminster_4():
@@ -139,7 +139,7 @@ def test_records_lacking_a_group_field_take_no_part():
     assert run(records, group_by=("a", "b")) == [{"a": "x", "b": "y", "_count": 1}]
 
 
-# --- period only (§5.3, timeseries.md §4) -------------------------------------------------------
+# --- period only -----------------------------------------------------------
 
 
 def test_weekly_buckets_count_three_and_two():
@@ -206,7 +206,7 @@ def test_result_datetimes_are_aware_utc():
     assert type(entry["_count"]) is int
 
 
-# --- period + group_by, nested (§5.4) -----------------------------------------------------------
+# --- period + group_by, nested ---------------------------------------------------------------
 
 
 def test_nested_groups_carry_totals_and_their_series():
@@ -271,7 +271,7 @@ def test_nested_float_sum_stays_float_in_group_and_period():
     assert type(group["values"][0]["volume:sum"]) is float
 
 
-# --- flattened (§5.5) -----------------------------------------------------------------------------
+# --- flattened ---------------------------------------------------------------------------------
 
 
 def test_flatten_fills_every_period_and_every_combination_of_seen_values():
@@ -324,7 +324,7 @@ def test_flattened_group_only_query_is_the_plain_group_list():
     assert result == [{"type": "wild", "_count": 4, "value:sum": 27, "value:mean": 6.75}]
 
 
-# --- collect (§6.1, contract §4) ------------------------------------------------------------------
+# --- collect ----------------------------------------------------------------------
 
 
 def test_collect_methods_over_8_7_8_4():
@@ -381,7 +381,7 @@ def test_one_aggregate_asks_for_each_reduction_the_collects_need_once():
         ("a", Op.SUM), ("b", Op.DISTINCT), ("a", Op.DISTINCT), ("c", Op.SUM), ("c", Op.NUMBERS)]
 
 
-# --- sort and limit on groups (§6.3, §6.4) -------------------------------------------------------
+# --- sort and limit on groups -----------------------------------------------------------
 
 
 def test_sort_ties_keep_group_order():
@@ -424,7 +424,7 @@ def test_group_count_is_sortable_only_for_nested_results():
     run(STORED_TIMESTAMPS, **MARCH_WEEKS, group_by=("name",), sort_by=Sort("_group_count"))
 
 
-# --- duration shifting (§6.6) ---------------------------------------------------------------------
+# --- duration shifting -------------------------------------------------------------------------
 
 
 def test_forward_duration_slides_to_the_first_week_with_data():

@@ -1,4 +1,4 @@
-"""Shaping helpers and CSV export (read-api.md §6, §10)."""
+"""Shaping helpers and CSV export (docs/query-language.md, "Shifting a duration", "CSV")."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -50,7 +50,7 @@ def test_limit_zero_or_none_keeps_every_row():
     assert limit_rows(rows, 0) == rows and limit_rows(rows, None) == rows and limit_rows(rows, 1) == [{"n": 1}]
 
 
-# --- CSV (§10) ------------------------------------------------------------------------------------
+# --- CSV ----------------------------------------------------------------------------------------
 
 
 def test_csv_header_is_the_sorted_union_of_keys_with_crlf_lines():

@@ -1,4 +1,4 @@
-"""Period arithmetic in UTC: every example of timeseries.md §1–3 and §6."""
+"""Period arithmetic in UTC: starts, ends, ranges and duration arithmetic, with the original's examples."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -22,7 +22,7 @@ def at(year, month, day, hour=0, minute=0, second=0):
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-# --- §1 start of the period containing t ------------------------------------------------
+# --- start of the period containing t ----------------------------------------------------
 
 @pytest.mark.parametrize(
     "period, moment, start",
@@ -67,7 +67,7 @@ def test_as_utc_converts_rather_than_relabels():
     assert as_utc(moment).utcoffset() == timedelta(0)
 
 
-# --- §1 valid starts ----------------------------------------------------------------------
+# --- valid starts --------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
     "period, moment",
@@ -102,7 +102,7 @@ def test_any_deviation_from_a_boundary_is_not_a_valid_start(period, moment):
     assert not period.valid_start(moment)
 
 
-# --- §2 end of a period (round up) ----------------------------------------------------------
+# --- end of a period (round up) --------------------------------------------------------------
 
 @pytest.mark.parametrize(
     "period, moment, end",
@@ -131,7 +131,7 @@ def test_month_end_from_the_last_day_of_a_long_month():
     assert MONTH.end(at(2013, 1, 31, 12)) == at(2013, 2, 1)
 
 
-# --- §3 ranges ------------------------------------------------------------------------------
+# --- ranges ----------------------------------------------------------------------------------
 
 def starts(period, start, end):
     return [bucket_start for bucket_start, _ in period.range(start, end)]
@@ -196,7 +196,7 @@ def test_empty_range_when_start_equals_end_on_a_boundary():
     assert list(DAY.range(at(2013, 4, 3), at(2013, 4, 3))) == []
 
 
-# --- §6 duration arithmetic -----------------------------------------------------------------
+# --- duration arithmetic ---------------------------------------------------------------------
 
 def test_duration_from_start_at():
     first = DAY.start(at(2014, 1, 9))

@@ -253,7 +253,8 @@ class Storage(ABC):
 
 
 def record_size(record: dict) -> int:
-    """Bytes a record counts against `capped_size` (contract §3); `record` as a raw query returns it."""
+    """Bytes a record counts against `capped_size` (see Storage.save_records); `record` as a raw
+    query returns it."""
     import json
 
     text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -223,7 +223,7 @@ class MemoryStorage(Storage):
 
     @staticmethod
     def _evict(stored: dict[str, _Stored], capped_size: int) -> None:
-        """Oldest-written first until the total size fits (contract.md §3)."""
+        """Oldest-written first until the total size fits (see Storage.save_records)."""
         total = sum(item.size for item in stored.values())
         for record_id in list(stored):
             if total <= capped_size:
