@@ -1,25 +1,122 @@
-"""Settings shared by every process, read from config/<env>.py and then the environment.
+"""Settings shared by every process: one table of variables, what each environment changes, the environment.
 
 The apps, the worker and the command line all build one Settings from the environment, so
-an operator configures every process the same way (see the README's configuration table).
+an operator configures every process the same way. SETTINGS is the one place where a
+variable, its default and its check are written down: Settings.from_env reads it, and a
+test holds the README's configuration table to it. Nothing is read at import; only
+from_env looks at the environment.
 """
 from __future__ import annotations
 
-import importlib
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-ENVIRONMENTS = ("development", "test", "production")
+REPOSITORY_MARK = "<repository>"  # written in defaults; stands for the checkout Backdrop runs from
 
 
 class SettingsError(ValueError):
     """A setting has a value Backdrop cannot start with."""
 
 
+def _text(variable: str, text: str) -> str:
+    return text
+
+
+def _upper(variable: str, text: str) -> str:
+    return text.upper()
+
+
+def _whole_number(variable: str, text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise SettingsError(f"{variable} must be a whole number, not {text!r}") from None
+    if number < 0:
+        raise SettingsError(f"{variable} must not be negative")
+    return number
+
+
+_SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+                 "0": False, "false": False, "no": False, "off": False}
+
+
+def _switch(variable: str, text: str) -> bool:
+    try:
+        return _SWITCH_WORDS[text.strip().lower()]
+    except KeyError:
+        raise SettingsError(f"{variable} must be one of {', '.join(_SWITCH_WORDS)}, not {text!r}") from None
+
+
+def _environment(variable: str, text: str) -> str:
+    if text not in ENVIRONMENTS:
+        raise SettingsError(f"{variable} must be one of {', '.join(ENVIRONMENTS)}, not {text!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table: where a value comes from, what it is when unset, how it is read.
+
+    `default` is text as an operator would write it (so it passes the same check as theirs);
+    None means unset, and `unset` then says what that means. An empty variable counts as unset.
+    """
+    variable: str
+    field: str
+    default: str | None
+    parse: Callable[[str, str], object]
+    meaning: str
+    unset: str = ""
+
+    def read(self, texts: Mapping[str, str | None]) -> object:
+        text = texts[self.variable]
+        return None if text is None else self.parse(self.variable, text)
+
+
+ENV = Setting("BACKDROP_ENV", "env", "development", _environment, "`development`, `test` or `production`")
+
+SETTINGS: tuple[Setting, ...] = (
+    ENV,
+    Setting("BACKDROP_DATABASE_URL", "database_url", f"sqlite:///{REPOSITORY_MARK}/var/backdrop.db", _text,
+            "`sqlite:///relative/path`, `sqlite:////absolute/path`, or `postgresql://user@host:port/db`"),
+    Setting("BACKDROP_BROKER_URL", "broker_url", "filesystem://", _text,
+            "Celery broker: `filesystem://` (embedded), `amqp://…` (RabbitMQ), `redis://…`"),
+    Setting("BACKDROP_BROKER_FOLDER", "broker_folder", f"{REPOSITORY_MARK}/var/broker", _text,
+            "folder of the `filesystem://` broker"),
+    Setting("BACKDROP_TASK_QUEUE", "task_queue", "backdrop", _text,
+            "broker queue the write app sends to and the worker consumes (separate installations "
+            "sharing one RabbitMQ use different queues)"),
+    Setting("BACKDROP_QUERY_CACHE_SIZE", "query_cache_size", "1024", _whole_number,
+            "entries in each read worker's response cache (0 turns it off)"),
+    Setting("BACKDROP_ADMIN_TOKEN", "admin_token", None, _text,
+            "bearer token of the administration API", unset="the admin API answers 403"),
+    Setting("BACKDROP_MAX_BODY_BYTES", "max_body_bytes", str(10 * 1024 * 1024), _whole_number,
+            "largest request body, plain or after gzip decompression"),
+    Setting("BACKDROP_DB_POOL_SIZE", "db_pool_size", "10", _whole_number,
+            "PostgreSQL connections per process"),
+    Setting("BACKDROP_LOG_LEVEL", "log_level", "INFO", _upper,
+            "log level"),
+    Setting("BACKDROP_AUDIT_LOG", "audit_log", f"{REPOSITORY_MARK}/var/log/audit.log", _text,
+            "audit log file (JSON lines)"),
+    Setting("BACKDROP_AUTO_MIGRATE", "auto_migrate", "1", _switch,
+            "apply pending schema migrations at start-up; `0`, `false`, `no` or `off` leaves them "
+            "to `backdrop migrate`"),
+)
+
+# What each BACKDROP_ENV changes from the defaults above, written as an operator would export
+# it. The test suite starts many app processes at once and wants quiet output.
+ENVIRONMENTS: dict[str, dict[str, str]] = {
+    "development": {},
+    "test": {"BACKDROP_DB_POOL_SIZE": "4", "BACKDROP_LOG_LEVEL": "WARNING"},
+    "production": {},
+}
+
+
 @dataclass(frozen=True)
 class Settings:
+    """Every setting of one process, checked; built by from_env (fields are SETTINGS' `field`s)."""
     env: str
     database_url: str
     broker_url: str
@@ -31,37 +128,25 @@ class Settings:
     db_pool_size: int
     log_level: str
     audit_log: str
+    auto_migrate: bool
 
     @classmethod
-    def from_env(cls, environ=None, **overrides) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """The defaults, then BACKDROP_ENV's changes, then the environment's variables, checked."""
         environ = os.environ if environ is None else environ
-        env = environ.get("BACKDROP_ENV", "development")
-        if env not in ENVIRONMENTS:
-            raise SettingsError(f"BACKDROP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
-        values = dict(importlib.import_module(f"config.{env}").DEFAULTS)
-        values.update({k: v for k, v in environ.items() if k.startswith("BACKDROP_")})
-        settings = cls(
-            env=env,
-            database_url=values.get("BACKDROP_DATABASE_URL") or f"sqlite:///{REPOSITORY / 'var' / 'backdrop.db'}",
-            broker_url=values.get("BACKDROP_BROKER_URL") or "filesystem://",
-            broker_folder=values.get("BACKDROP_BROKER_FOLDER") or str(REPOSITORY / "var" / "broker"),
-            task_queue=values.get("BACKDROP_TASK_QUEUE") or "backdrop",
-            query_cache_size=_integer(values, "BACKDROP_QUERY_CACHE_SIZE", "1024"),
-            admin_token=values.get("BACKDROP_ADMIN_TOKEN") or None,
-            max_body_bytes=_integer(values, "BACKDROP_MAX_BODY_BYTES", str(10 * 1024 * 1024)),
-            db_pool_size=_integer(values, "BACKDROP_DB_POOL_SIZE", "10"),
-            log_level=(values.get("BACKDROP_LOG_LEVEL") or "INFO").upper(),
-            audit_log=values.get("BACKDROP_AUDIT_LOG") or str(REPOSITORY / "var" / "log" / "audit.log"),
-        )
+        env = ENV.read(_overlay(defaults(ENV.default), environ))
+        texts = _overlay(defaults(env), environ)
+        settings = cls(**{setting.field: setting.read(texts) for setting in SETTINGS})
         return replace(settings, **overrides) if overrides else settings
 
 
-def _integer(values: dict, key: str, default: str) -> int:
-    text = values.get(key) or default
-    try:
-        number = int(text)
-    except ValueError:
-        raise SettingsError(f"{key} must be a whole number, not {text!r}") from None
-    if number < 0:
-        raise SettingsError(f"{key} must not be negative")
-    return number
+def defaults(env: str) -> dict[str, str | None]:
+    """Every variable's text in one environment before the process environment is consulted."""
+    texts = {setting.variable: setting.default for setting in SETTINGS}
+    texts.update(ENVIRONMENTS[env])
+    return {name: text and text.replace(REPOSITORY_MARK, str(REPOSITORY)) for name, text in texts.items()}
+
+
+def _overlay(texts: dict[str, str | None], environ: Mapping[str, str]) -> dict[str, str | None]:
+    """The texts with every variable the environment sets (an empty variable counts as unset)."""
+    return {name: environ.get(name) or text for name, text in texts.items()}

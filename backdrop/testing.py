@@ -2,7 +2,8 @@
 
 The behave features, the end-to-end pytest tests and the benchmark all start the apps the
 way an operator does (`start-app.sh` under gunicorn, the Celery worker command) on free
-ports against throw-away databases; this module is the one place that knows how.
+ports against throw-away databases; this module is the one place that knows how. It is
+test support, not runtime: it needs the `test` extras (requests), which no app process loads.
 """
 from __future__ import annotations
 

@@ -1,1 +1,0 @@
-"""Per-environment defaults. Each module defines DEFAULTS; environment variables override them."""
