@@ -22,11 +22,6 @@ TEST_SUPPORT_MODULE = ROOT / "backdrop" / "testing.py"
 
 # Runtime dependencies that no module imports because a script runs them: name -> (script, text in it).
 RUN_BY_SCRIPTS = {"gunicorn": ("start-app.sh", '"$root/.venv/bin/gunicorn"')}
-# Runtime dependencies declared for code on its way in. The test fails once one is imported:
-# delete its line then.
-AWAITED = {"python-dateutil": "month, quarter and year stepping in backdrop/core/timeseries.py"}
-
-
 def test_only_the_backdrop_package_is_installed():
     """No top-level package such as `config` or `tools` lands in site-packages beside it."""
     assert PROJECT["tool"]["setuptools"]["packages"]["find"]["include"] == ["backdrop*"]
@@ -39,8 +34,6 @@ def test_every_runtime_dependency_is_imported_by_runtime_code_or_run_by_a_script
         if name in RUN_BY_SCRIPTS:
             script, text = RUN_BY_SCRIPTS[name]
             assert text in (ROOT / script).read_text(encoding="utf-8"), f"{script} no longer runs {name}"
-        elif name in AWAITED:
-            assert name not in imported, f"{name} is imported now: delete its AWAITED entry"
         else:
             assert name in imported, f"{name} is declared but no runtime module imports it"
 
