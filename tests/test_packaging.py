@@ -22,6 +22,8 @@ TEST_SUPPORT_MODULE = ROOT / "backdrop" / "testing.py"
 
 # Runtime dependencies that no module imports because a script runs them: name -> (script, text in it).
 RUN_BY_SCRIPTS = {"gunicorn": ("start-app.sh", '"$root/.venv/bin/gunicorn"')}
+
+
 def test_only_the_backdrop_package_is_installed():
     """No top-level package such as `config` or `tools` lands in site-packages beside it."""
     assert PROJECT["tool"]["setuptools"]["packages"]["find"]["include"] == ["backdrop*"]
