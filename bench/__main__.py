@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from bench import report, runner
+from bench.engines import benchmark_engines
 
 QUICK = {"records": 2_000, "small_records": 200, "repeat": 1, "clients": 2}
 
@@ -21,7 +22,8 @@ def parse(argv: list[str]) -> tuple[runner.Options, Path | None, Path | None]:
     parser.add_argument("--records", type=int, help="records in the large data set (default 1,000,000)")
     parser.add_argument("--small-records", type=int,
                         help="records in the small data set of the one-week comparison (default 10,000)")
-    parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated: sqlite,postgres")
+    parser.add_argument("--engines", default=",".join(benchmark_engines()),
+                        help=f"comma-separated: {','.join(benchmark_engines())}")
     parser.add_argument("--clients", type=int, help="concurrent HTTP clients while loading (default 4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app (default 2)")
     parser.add_argument("--repeat", type=int, help="timed runs of each query (default 10)")
@@ -42,9 +44,9 @@ def parse(argv: list[str]) -> tuple[runner.Options, Path | None, Path | None]:
     if any(value < 1 for value in sizes.values()) or args.workers < 1:
         parser.error("sizes, clients, workers and repeat must be at least 1")
     engines = tuple(name.strip() for name in args.engines.split(",") if name.strip())
-    unknown = set(engines) - {"sqlite", "postgres"}
+    unknown = set(engines) - set(benchmark_engines())
     if unknown or not engines:
-        parser.error(f"--engines takes sqlite and/or postgres, not {args.engines!r}")
+        parser.error(f"--engines takes {' and/or '.join(benchmark_engines())}, not {args.engines!r}")
     options = runner.Options(engines=engines, workers=args.workers, postgres_url=args.postgres_url,
                              mongodb_url=args.mongodb_url, **sizes)
     return options, args.json, args.markdown

@@ -1,25 +1,29 @@
 """The databases under test, and the raw-engine baselines of the ingest.
 
-Each engine gives the apps a fresh database (SQLite: a temporary file; PostgreSQL: a new
-database made with CREATE DATABASE and dropped at the end) and offers the benchmark a
-direct connection for the hand-written baselines. The raw ingest baseline loads the same
-records, in the same schema (created by Backdrop's own engine), by the fastest means the
-engine has: one `executemany` in one transaction (SQLite), `COPY` (PostgreSQL). Rows are
+The benchmark runs the engines of the table (backdrop/core/storage/engines.py) that are
+shared between processes, since the apps run as separate processes. Each gets a fresh
+database from its test support (backdrop/testing_engines.py: SQLite a temporary file,
+PostgreSQL a database made with CREATE DATABASE and dropped at the end) and a baseline
+class here, found by the engine's name in BASELINES, which offers a direct connection for
+the hand-written baselines (an engine without one is reported as not measured). The raw
+ingest baseline loads the same records, in the same schema (created by Backdrop's own
+engine), by the fastest means the engine has: one `executemany` in one transaction (SQLite), `COPY` (PostgreSQL). Rows are
 encoded before the clock starts: the baseline measures the engine, nothing else.
 """
 from __future__ import annotations
 
 import sqlite3
 import time
-import uuid
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
+from backdrop.core.storage.engines import Capability, engine_named, engines_with
 from backdrop.core.timeseries import period_keys
+from backdrop.testing_engines import support_for
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,10 +45,11 @@ def micros(moment: datetime) -> int:
 class SqliteEngine:
     name = "sqlite"
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, server_url: str | None = None):
         self.folder = folder
-        self.path = folder / "bench.db"
-        self.database_url = f"sqlite:///{self.path}"
+        self._databases = ExitStack()
+        self.database_url = self._databases.enter_context(support_for(self.name).database(folder, "bench", None))
+        self.path = Path(self.database_url[len("sqlite:///"):])
         self._connection: sqlite3.Connection | None = None
 
     def version(self) -> str:
@@ -67,30 +72,29 @@ class SqliteEngine:
 
     def raw_ingest(self, data_set: str, records: Iterable[dict]) -> tuple[float, int]:
         """(seconds, rows) for one executemany of every record into a fresh file, same schema."""
-        path = self.folder / "raw-ingest.db"
-        _make_schema(f"sqlite:///{path}")
-        rows = []
-        for seq, record in enumerate(records, 1):
-            record_id, timestamp, body = stored_form(record)
-            rows.append((data_set, record_id, seq, micros(timestamp), micros(UPDATED_AT),
-                         len(body.encode()), body))
-        connection = _sqlite_connect(path)
-        started = time.perf_counter()
-        connection.execute("BEGIN IMMEDIATE")
-        connection.executemany("INSERT INTO records (data_set, id, seq, ts, updated_at, size, body)"
-                               " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        connection.execute("COMMIT")
-        seconds = time.perf_counter() - started
-        stored = connection.execute("SELECT count(*) FROM records").fetchone()[0]
-        connection.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        with support_for(self.name).database(self.folder, "raw-ingest", None) as url:
+            _make_schema(url)
+            rows = []
+            for seq, record in enumerate(records, 1):
+                record_id, timestamp, body = stored_form(record)
+                rows.append((data_set, record_id, seq, micros(timestamp), micros(UPDATED_AT),
+                             len(body.encode()), body))
+            connection = _sqlite_connect(Path(url[len("sqlite:///"):]))
+            started = time.perf_counter()
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany("INSERT INTO records (data_set, id, seq, ts, updated_at, size, body)"
+                                   " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            connection.execute("COMMIT")
+            seconds = time.perf_counter() - started
+            stored = connection.execute("SELECT count(*) FROM records").fetchone()[0]
+            connection.close()
         return seconds, stored
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        self._databases.close()
 
 
 def _sqlite_connect(path: Path) -> sqlite3.Connection:
@@ -115,21 +119,15 @@ def _make_schema(database_url: str) -> None:
 class PostgresEngine:
     name = "postgres"
 
-    def __init__(self, server_url: str):
+    def __init__(self, folder: Path, server_url: str | None = None):
         import psycopg
 
         self._psycopg = psycopg
-        self.server_url = server_url
-        token = uuid.uuid4().hex[:12]
-        self.databases = [f"backdrop_bench_{token}", f"backdrop_bench_raw_{token}"]
-        with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as connection:
-            for database in self.databases:
-                connection.execute(f'CREATE DATABASE "{database}"')
-        self.database_url = self._url(self.databases[0])
+        self.folder, self.server_url = folder, server_url
+        self._databases = ExitStack()
+        self.database_url = self._databases.enter_context(
+            support_for(self.name).database(folder, "bench", server_url))
         self._connection = None
-
-    def _url(self, database: str) -> str:
-        return urlunsplit(urlsplit(self.server_url)._replace(path=f"/{database}"))
 
     def version(self) -> str:
         return self.run("SHOW server_version", ())[0][0]
@@ -151,28 +149,26 @@ class PostgresEngine:
 
     def raw_ingest(self, data_set: str, records: Iterable[dict]) -> tuple[float, int]:
         """(seconds, rows) for one COPY of every record into a fresh database, same schema."""
-        url = self._url(self.databases[1])
-        _make_schema(url)
-        payload = _copy_text(data_set, records)
-        with self._psycopg.connect(url) as connection:
-            started = time.perf_counter()
-            with connection.cursor() as cursor:
-                with cursor.copy("COPY backdrop_records (data_set, id, seq, ts, updated_at, size, body)"
-                                 " FROM STDIN") as copy:
-                    for start in range(0, len(payload), 1 << 20):
-                        copy.write(payload[start:start + (1 << 20)])
-            connection.commit()
-            seconds = time.perf_counter() - started
-            stored = connection.execute("SELECT count(*) FROM backdrop_records").fetchone()[0]
+        with support_for(self.name).database(self.folder, "bench_raw", self.server_url) as url:
+            _make_schema(url)
+            payload = _copy_text(data_set, records)
+            with self._psycopg.connect(url) as connection:
+                started = time.perf_counter()
+                with connection.cursor() as cursor:
+                    with cursor.copy("COPY backdrop_records (data_set, id, seq, ts, updated_at, size, body)"
+                                     " FROM STDIN") as copy:
+                        for start in range(0, len(payload), 1 << 20):
+                            copy.write(payload[start:start + (1 << 20)])
+                connection.commit()
+                seconds = time.perf_counter() - started
+                stored = connection.execute("SELECT count(*) FROM backdrop_records").fetchone()[0]
         return seconds, stored
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-        with self._psycopg.connect(self.server_url, autocommit=True) as connection:
-            for database in self.databases:
-                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        self._databases.close()
 
 
 def _copy_text(data_set: str, records: Iterable[dict]) -> bytes:
@@ -186,9 +182,23 @@ def _copy_text(data_set: str, records: Iterable[dict]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def open_engine(name: str, folder: Path, postgres_url: str):
-    if name == "sqlite":
-        return SqliteEngine(folder)
-    if name == "postgres":
-        return PostgresEngine(postgres_url)
-    raise ValueError(f"unknown engine {name!r}: choose sqlite or postgres")
+BASELINES = {"sqlite": SqliteEngine, "postgres": PostgresEngine}
+
+
+def benchmark_engines() -> list[str]:
+    """The engines `--engines` may name: the table's engines shared between processes."""
+    return [engine.name for engine in engines_with(Capability.SHARED_BETWEEN_PROCESSES)]
+
+
+def open_engine(name: str, folder: Path, server_url: str | None = None):
+    """The baselines of the engine `name` over a fresh database of it.
+
+    `server_url`: where an engine with a server may create its databases (None: the test
+    default, BACKDROP_TEST_POSTGRES_URL for PostgreSQL).
+    """
+    if name not in benchmark_engines():
+        engine_named(name)  # a ValueError listing the engines for a name not in the table
+        raise ValueError(f"the benchmark needs an engine shared between processes, not {name!r}")
+    if name not in BASELINES:
+        raise LookupError(f"the benchmark has no raw baselines for {name} yet (bench/engines.py)")
+    return BASELINES[name](folder, server_url)

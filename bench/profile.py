@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from bench import generate
-from bench.engines import open_engine
+from bench.engines import benchmark_engines, open_engine
 from bench.queries import BY_NAME, MEMORY_QUERIES, WEEK_QUERY
 from bench.runner import BATCH_SIZE, LARGE_SEED
 from bench.servers import ADMIN_TOKEN
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("query", nargs="?", choices=sorted(QUERY_SPECS))
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--engine", default="sqlite", choices=["sqlite", "postgres"])
+    parser.add_argument("--engine", default="sqlite", choices=benchmark_engines())
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--output", type=Path)
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.what == "query" and args.query is None:
         parser.error("name the query to profile")
     with tempfile.TemporaryDirectory(prefix="backdrop-profile-") as folder:
-        engine = open_engine(args.engine, Path(folder), args.postgres_url)
+        engine = open_engine(args.engine, Path(folder), getattr(args, f"{args.engine}_url", None))
         try:
             settings = _settings(engine.database_url, Path(folder))
             profiler = cProfile.Profile()

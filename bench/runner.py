@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import generate, memory, reads
-from bench.engines import open_engine
+from bench.engines import benchmark_engines, open_engine
 from bench.ingest import create_data_set, post_all
 from bench.servers import App, app_environment, start_app
 
@@ -23,12 +23,16 @@ WEEK_MIDDLE = datetime(2023, 6, 8, 12, tzinfo=timezone.utc)  # middle of queries
 class Options:
     records: int = 1_000_000
     small_records: int = 10_000
-    engines: tuple[str, ...] = ("sqlite", "postgres")
+    engines: tuple[str, ...] = tuple(benchmark_engines())
     clients: int = 4
     workers: int = 2
     repeat: int = 10
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/test"
     mongodb_url: str | None = None
+
+    def server_url(self, engine: str) -> str | None:
+        """The server option named after the engine (postgres_url, mongodb_url), if any."""
+        return getattr(self, f"{engine}_url", None)
 
 
 def progress(message: str) -> None:
@@ -59,7 +63,7 @@ def mongodb_section(url: str) -> dict:
 def run_engine(name: str, options: Options, folder: Path) -> dict:
     progress(f"{name}: preparing a fresh database")
     try:
-        engine = open_engine(name, folder, options.postgres_url)
+        engine = open_engine(name, folder, options.server_url(name))
     except Exception as error:  # e.g. no PostgreSQL server: report it, measure the others
         progress(f"{name}: not available: {error}")
         return {"available": False, "reason": f"{type(error).__name__}: {error}"}

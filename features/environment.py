@@ -1,8 +1,9 @@
 """Behave harness: the real read and write apps, started once per run over real HTTP.
 
 The features talk to Backdrop the way its users do: through `start-app.sh` under gunicorn,
-against a throw-away database (SQLite file by default, a fresh PostgreSQL database with
-BACKDROP_TEST_ENGINE=postgres). Storage is emptied through the admin API before every
+against a throw-away database of the engine BACKDROP_TEST_ENGINE names (sqlite by default;
+any engine of the table shared between processes, e.g. postgres), made by its test support
+(backdrop/testing_engines.py). Storage is emptied through the admin API before every
 scenario, so scenarios never see each other's data sets and never touch the database
 directly.
 """
@@ -20,7 +21,8 @@ import parse
 import requests
 from behave import register_type
 
-from backdrop import testing
+from backdrop import testing, testing_engines
+from backdrop.core.storage.engines import Capability, engine_named
 
 FEATURES = Path(__file__).resolve().parent
 REPOSITORY = FEATURES.parent
@@ -121,14 +123,16 @@ def fixture_records(name: str) -> list:
 
 # -- processes and databases (shared with the end-to-end tests: backdrop/testing.py) -----
 def _choose_database(context) -> str:
-    engine = os.environ.get("BACKDROP_TEST_ENGINE", "sqlite")
-    context.engine = engine
-    if engine == "sqlite":
-        return f"sqlite:///{context.tmp / 'features.db'}"
-    if engine == "postgres":
-        context.postgres = testing.fresh_postgres_database(prefix="backdrop_features")
-        return context.postgres.__enter__()
-    raise RuntimeError(f"BACKDROP_TEST_ENGINE must be sqlite or postgres, not {engine!r}")
+    """A fresh database of BACKDROP_TEST_ENGINE (default sqlite): any engine shared between processes."""
+    context.engine = os.environ.get("BACKDROP_TEST_ENGINE", "sqlite")
+    engine = engine_named(context.engine)
+    if not engine.has(Capability.SHARED_BETWEEN_PROCESSES):
+        raise RuntimeError(f"BACKDROP_TEST_ENGINE={engine.name!r} lives in one process;"
+                           " the apps run as separate processes")
+    database = testing_engines.support_for(engine.name).database(context.tmp, "features", None)
+    url = database.__enter__()
+    context.database = database
+    return url
 
 
 def _print_logs(context) -> None:
@@ -140,7 +144,7 @@ def _print_logs(context) -> None:
 def before_all(context):
     context.tmp = Path(tempfile.mkdtemp(prefix="backdrop-features-"))
     context.stack = testing.Stack()
-    context.postgres = None
+    context.database = None
     context.logs_printed = []
     try:
         database_url = _choose_database(context)
@@ -175,9 +179,9 @@ def after_all(context):
     try:
         if getattr(context, "stack", None):
             context.stack.stop()
-        if getattr(context, "postgres", None):
-            postgres, context.postgres = context.postgres, None
-            postgres.__exit__(None, None, None)
+        if getattr(context, "database", None):
+            database, context.database = context.database, None
+            database.__exit__(None, None, None)
     finally:
         if getattr(context, "tmp", None):
             shutil.rmtree(context.tmp, ignore_errors=True)

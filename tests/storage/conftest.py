@@ -1,74 +1,125 @@
 """The engines the storage contract suite runs against, each fresh for every test.
 
-`engine` is parametrised over every engine this machine has: `memory` (the reference),
-`sqlite` (a new file under tmp_path) and `postgres` (when BACKDROP_TEST_POSTGRES=1 and the
-engine imports: one database per run, emptied before each test). An engine left out is
-named, with the reason, in a `SKIP <engine>: <why>` line at the end of the run.
+`engine` is parametrised over every engine of the table (backdrop/core/storage/engines.py)
+this machine has: `memory` (the reference), `sqlite` (a new file under tmp_path) and
+`postgres` (when BACKDROP_TEST_POSTGRES=1: one database per run, emptied before each test).
+Databases come from the test support of each engine (backdrop/testing_engines.py). An
+engine left out is named, with the reason, in a `SKIP <engine>: <why>` line at the end of
+the run.
+
+`@pytest.mark.needs(Capability.X)` skips a test on the engines without that capability;
+the reason names both, and the end of the run counts such skips per engine.
 """
 from __future__ import annotations
 
-import os
+from collections import Counter
+from contextlib import ExitStack, contextmanager
 
 import pytest
 
-from backdrop.core.storage.memory import MemoryStorage
-from backdrop.core.storage.sqlite import SQLiteStorage
+from backdrop.core.storage import open_storage
+from backdrop.core.storage.engines import ENGINES, engine_named
+from backdrop.testing_engines import REFERENCE, support_for, unavailable
+
+UNAVAILABLE = {engine.name: reason for engine in ENGINES if (reason := unavailable(engine))}
+ENGINE_NAMES = [engine.name for engine in ENGINES if engine.name not in UNAVAILABLE]
+REAL_ENGINES = [name for name in ENGINE_NAMES if name != REFERENCE]
+ENGINE_PARAMETERS = ("engine_database", "real_engine")
+NEEDS_PREFIX = "needs a capability:"
 
 
-def _postgres_unavailable() -> str | None:
-    if os.environ.get("BACKDROP_TEST_POSTGRES") != "1":
-        return "BACKDROP_TEST_POSTGRES is not 1 (run_tests.sh sets it when a server is up)"
-    try:
-        import backdrop.core.storage.postgres  # noqa: F401
-        import postgres_support  # noqa: F401
-    except ImportError as error:
-        return f"the engine does not import ({error})"
-    return None
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "needs(capability): skip on engines of the table that lack the capability")
 
 
-POSTGRES_UNAVAILABLE = _postgres_unavailable()
-ENGINES = ["memory", "sqlite"] + ([] if POSTGRES_UNAVAILABLE else ["postgres"])
-REAL_ENGINES = [name for name in ENGINES if name != "memory"]
+def pytest_collection_modifyitems(config, items):
+    """Mark `needs` tests skipped on each engine lacking one of the capabilities they name."""
+    for item in items:
+        wanted = [capability for mark in item.iter_markers("needs") for capability in mark.args]
+        if not wanted:
+            continue
+        params = getattr(item, "callspec", None)
+        names = [params.params[key] for key in ENGINE_PARAMETERS if params and key in params.params]
+        if not names:
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.needs is for tests of an engine fixture")
+        lacking = [capability for capability in wanted if not engine_named(names[0]).has(capability)]
+        if lacking:
+            item.add_marker(pytest.mark.skip(
+                reason=f"{NEEDS_PREFIX} {names[0]} lacks {', '.join(c.name for c in lacking)}"))
 
 
 def pytest_terminal_summary(terminalreporter):
-    if POSTGRES_UNAVAILABLE:
-        terminalreporter.write_line(f"SKIP postgres: {POSTGRES_UNAVAILABLE}")
+    for name, reason in UNAVAILABLE.items():
+        terminalreporter.write_line(f"SKIP {name}: {reason}")
+    skipped = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        if NEEDS_PREFIX in reason:
+            skipped[reason.split(NEEDS_PREFIX, 1)[1].strip()] += 1
+    for reason, count in sorted(skipped.items()):
+        engine, _, capabilities = reason.partition(" lacks ")
+        tests = f"{count} test{'s' if count > 1 else ''}"
+        terminalreporter.write_line(f"SKIP {engine}: {tests} need{'' if count > 1 else 's'} {capabilities}")
 
 
 @pytest.fixture(scope="session")
-def postgres_url():
-    from postgres_support import fresh_postgres_url
+def shared_database(tmp_path_factory):
+    """`shared_database(engine)`: one database per run of an engine its support can empty
+    between tests (cheaper than a new one), made on first use and removed at the end."""
+    made: dict[str, str] = {}
+    with ExitStack() as stack:
+        def get(name: str) -> str:
+            if name not in made:
+                folder = tmp_path_factory.mktemp(name)
+                made[name] = stack.enter_context(support_for(name).database(folder, "test", None))
+            return made[name]
 
-    with fresh_postgres_url() as url:
-        yield url
-
-
-def open_engine(kind: str, request, tmp_path):
-    """A new, empty engine of `kind`; sqlite gets a file of its own under tmp_path."""
-    if kind == "memory":
-        return MemoryStorage()
-    if kind == "sqlite":
-        return SQLiteStorage.from_url(f"sqlite:///{tmp_path}/storage.db")
-    from postgres_support import reset_postgres
-
-    from backdrop.core.storage.postgres import PostgresStorage
-
-    url = request.getfixturevalue("postgres_url")
-    reset_postgres(url)
-    return PostgresStorage.from_url(url, pool_size=4)
+        yield get
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request, tmp_path):
-    storage = open_engine(request.param, request, tmp_path)
-    yield storage
-    storage.close()
+@pytest.fixture(scope="session")
+def postgres_url(shared_database):
+    return shared_database("postgres")
+
+
+@contextmanager
+def _fresh_database(name: str, shared_database, tmp_path):
+    """(engine, URL of an empty database of it) for one test."""
+    support = support_for(name)
+    if support.empty is None:
+        with support.database(tmp_path, "storage", None) as url:
+            yield name, url
+    else:
+        url = shared_database(name)
+        support.empty(url)
+        yield name, url
+
+
+@contextmanager
+def _opened(url: str):
+    storage = open_storage(url, pool_size=4)
+    try:
+        yield storage
+    finally:
+        storage.close()
+
+
+@pytest.fixture(params=ENGINE_NAMES)
+def engine_database(request, shared_database, tmp_path):
+    """(engine, URL) of the database behind `engine`, for tests that open it again."""
+    with _fresh_database(request.param, shared_database, tmp_path) as database:
+        yield database
+
+
+@pytest.fixture
+def engine(engine_database):
+    with _opened(engine_database[1]) as storage:
+        yield storage
 
 
 @pytest.fixture(params=REAL_ENGINES)
-def real_engine(request, tmp_path):
+def real_engine(request, shared_database, tmp_path):
     """Every engine but the reference, for comparing answers against the memory engine."""
-    storage = open_engine(request.param, request, tmp_path)
-    yield storage
-    storage.close()
+    with _fresh_database(request.param, shared_database, tmp_path) as (_, url), _opened(url) as storage:
+        yield storage

@@ -7,6 +7,7 @@ import pytest
 from storage_support import CONFIG, at, ids, record
 
 from backdrop.core.storage.base import RecordQuery, StorageError, record_size
+from backdrop.core.storage.engines import Capability
 
 
 @pytest.fixture
@@ -76,6 +77,7 @@ def test_a_repeated_id_takes_its_later_batch_position(ds):
     assert ids(everything(ds)) == ["b", "a"]
 
 
+@pytest.mark.needs(Capability.ATOMIC_BATCHES)
 def test_a_batch_that_fails_midway_stores_nothing(ds):
     ds.save_records("ds", [record("old", v=1)])
     version = ds.data_set_version("ds")

@@ -1,46 +1,24 @@
-"""Storage engines, chosen by the database URL's scheme."""
+"""Storage engines, chosen by the database URL's scheme from the table in engines.py."""
 from __future__ import annotations
 
 from .base import Storage, StorageError
+from .engines import UnsupportedDatabase, engine_for_url
 
-
-class UnsupportedDatabase(StorageError):
-    """The URL names an engine this build does not have."""
-
-
-SCHEMES = ("sqlite", "postgresql", "postgres", "memory")
+__all__ = ["Storage", "StorageError", "UnsupportedDatabase", "check_url", "open_storage"]
 
 
 def check_url(url: str) -> str:
     """The URL's engine name; UnsupportedDatabase (a clear message) for any other URL.
 
     The apps call this in create_app, so a wrong URL stops start-up instead of failing
-    every request; it connects to nothing.
+    every request; it connects to nothing and imports no driver.
     """
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme == "mongodb":
-        raise UnsupportedDatabase(
-            "mongodb:// URLs are not supported yet: the MongoDB engine has not landed. "
-            "Use sqlite:///path or postgresql://… for BACKDROP_DATABASE_URL."
-        )
-    if scheme not in SCHEMES:
-        raise UnsupportedDatabase(
-            f"Unsupported BACKDROP_DATABASE_URL {url.split('://')[0]!r}: use sqlite:///path or postgresql://…"
-        )
-    return scheme
+    return engine_for_url(url).name
 
 
-def open_storage(url: str, *, pool_size: int = 10) -> Storage:
-    """Open the engine named by `url` (sqlite:///…, postgresql://…); nothing connects at import."""
-    scheme = check_url(url)
-    if scheme == "memory":  # one process only: the reference engine for tests
-        from .memory import MemoryStorage
+def open_storage(url: str, **options) -> Storage:
+    """Open the engine serving `url` (sqlite:///…, postgresql://…); nothing connects yet.
 
-        return MemoryStorage()
-    if scheme == "sqlite":
-        from .sqlite import SQLiteStorage
-
-        return SQLiteStorage.from_url(url)
-    from .postgres import PostgresStorage
-
-    return PostgresStorage.from_url(url, pool_size=pool_size)
+    `options` (engines.OPTIONS, e.g. pool_size) go to every engine alike.
+    """
+    return engine_for_url(url).open(url, **options)

@@ -107,6 +107,11 @@ class MemoryStorage(Storage):
         self._documents: dict[str, dict[str, dict]] = {}
         self._records: dict[str, dict[str, _Stored]] = {}
 
+    @classmethod
+    def from_url(cls, url: str, **_options) -> "MemoryStorage":
+        """`memory://`: a new, empty store on every call, held by this process only."""
+        return cls()
+
     # --- lifecycle ---------------------------------------------------------------------
 
     def close(self) -> None:

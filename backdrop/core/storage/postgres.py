@@ -51,7 +51,7 @@ class PostgresStorage(Storage):
         self._closed = False
 
     @classmethod
-    def from_url(cls, url: str, pool_size: int = 10) -> "PostgresStorage":
+    def from_url(cls, url: str, pool_size: int = 10, **_options) -> "PostgresStorage":
         """`postgresql://user@host:port/dbname?…`; nothing connects until first use."""
         if url.startswith("postgres://"):
             url = "postgresql://" + url[len("postgres://") :]

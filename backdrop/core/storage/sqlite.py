@@ -99,8 +99,11 @@ class SQLiteStorage(Storage):
         self._schema_ready = False
 
     @classmethod
-    def from_url(cls, url: str) -> "SQLiteStorage":
-        """`sqlite:///relative/path` (from the working directory) or `sqlite:////absolute/path`."""
+    def from_url(cls, url: str, **_options) -> "SQLiteStorage":
+        """`sqlite:///relative/path` (from the working directory) or `sqlite:////absolute/path`.
+
+        Options for other engines (a connection pool's size) mean nothing here.
+        """
         prefix = "sqlite:///"
         if not url.lower().startswith(prefix) or len(url) == len(prefix):
             raise StorageError(f"Expected sqlite:///relative/path or sqlite:////absolute/path, got {url!r}")
