@@ -30,8 +30,12 @@ def check_url(url: str) -> str:
     return scheme
 
 
-def open_storage(url: str, *, pool_size: int = 10) -> Storage:
-    """Open the engine named by `url` (sqlite:///…, postgresql://…); nothing connects at import."""
+def open_storage(url: str, *, pool_size: int = 10, auto_migrate: bool = True) -> Storage:
+    """Open the engine named by `url` (sqlite:///…, postgresql://…); nothing connects at import.
+
+    The engine checks its schema on first use (see migrations.py): `auto_migrate` says
+    whether it may apply pending migrations then, or must refuse with SchemaError.
+    """
     scheme = check_url(url)
     if scheme == "memory":  # one process only: the reference engine for tests
         from .memory import MemoryStorage
@@ -40,7 +44,7 @@ def open_storage(url: str, *, pool_size: int = 10) -> Storage:
     if scheme == "sqlite":
         from .sqlite import SQLiteStorage
 
-        return SQLiteStorage.from_url(url)
+        return SQLiteStorage.from_url(url, auto_migrate=auto_migrate)
     from .postgres import PostgresStorage
 
-    return PostgresStorage.from_url(url, pool_size=pool_size)
+    return PostgresStorage.from_url(url, pool_size=pool_size, auto_migrate=auto_migrate)
