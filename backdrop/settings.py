@@ -31,6 +31,7 @@ class Settings:
     db_pool_size: int
     log_level: str
     audit_log: str
+    auto_migrate: bool = True
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":
@@ -52,6 +53,7 @@ class Settings:
             db_pool_size=_integer(values, "BACKDROP_DB_POOL_SIZE", "10"),
             log_level=(values.get("BACKDROP_LOG_LEVEL") or "INFO").upper(),
             audit_log=values.get("BACKDROP_AUDIT_LOG") or str(REPOSITORY / "var" / "log" / "audit.log"),
+            auto_migrate=_switch(values, "BACKDROP_AUTO_MIGRATE", True),
         )
         return replace(settings, **overrides) if overrides else settings
 
@@ -65,3 +67,15 @@ def _integer(values: dict, key: str, default: str) -> int:
     if number < 0:
         raise SettingsError(f"{key} must not be negative")
     return number
+
+
+def _switch(values: dict, key: str, default: bool) -> bool:
+    """1/0, true/false, yes/no, on/off (any case); unset or empty: `default`."""
+    text = (values.get(key) or "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{key} must be 1 or 0 (true/false, yes/no, on/off), not {values[key]!r}")
