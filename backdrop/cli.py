@@ -16,21 +16,28 @@ import click
 from backdrop.core import dashboards, registry, transforms
 from backdrop.core.records import InvalidDate, parse_datetime
 from backdrop.core.storage import open_storage
-from backdrop.core.storage.base import StorageError
+from backdrop.core.storage.base import SchemaError, StorageError
+from backdrop.core.storage.migrations import listed, start_up
 from backdrop.settings import Settings, SettingsError
 
 
 @contextmanager
-def _storage() -> Iterator:
-    """The configured engine, closed afterwards; configuration problems become clean errors."""
+def _storage(check_schema: bool = True) -> Iterator:
+    """The configured engine, closed afterwards; configuration problems become clean errors.
+
+    The schema is checked first, as every process does at start-up (`migrate` alone skips
+    that: it is the command that deals with the schema, whatever BACKDROP_AUTO_MIGRATE says).
+    """
     try:
         settings = Settings.from_env()
-        storage = open_storage(settings.database_url, pool_size=1)
+        storage = open_storage(settings.database_url, pool_size=1, auto_migrate=settings.auto_migrate)
     except (SettingsError, StorageError) as error:
         raise click.ClickException(str(error)) from None
     try:
+        if check_schema:
+            start_up(storage, settings.auto_migrate)
         yield storage
-    except registry.RegistryError as error:
+    except (registry.RegistryError, SchemaError) as error:
         raise click.ClickException(str(error)) from None
     except StorageError as error:
         raise click.ClickException(f"database error: {error}") from None
@@ -44,10 +51,27 @@ def _echo_json(value: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Administer Backdrop: data sets, transforms, dashboards; run transforms.
+    """Administer Backdrop: data sets, transforms, dashboards; run transforms; migrate the schema.
 
     Works directly on the database named by BACKDROP_DATABASE_URL (see the README).
     """
+
+
+@main.command("migrate")
+@click.option("--check", is_flag=True,
+              help="Change nothing: exit 0 when the schema is up to date, 1 listing what is pending.")
+def migrate(check: bool) -> None:
+    """Apply the database's pending schema migrations, whatever BACKDROP_AUTO_MIGRATE says."""
+    with _storage(check_schema=False) as storage:
+        if not check:
+            click.echo(storage.migrate().summary())
+            return
+        pending = storage.pending_migrations()
+        if pending:
+            raise click.ClickException(
+                f"schema is at version {pending[0].version - 1}, {len(pending)} migration(s)"
+                f" pending: {listed(pending)}; run `backdrop migrate`")
+        click.echo(f"schema is up to date at version {storage.schema_version()}")
 
 
 @main.group("data-sets")

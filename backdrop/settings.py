@@ -101,8 +101,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BACKDROP_AUDIT_LOG", "audit_log", f"{REPOSITORY_MARK}/var/log/audit.log", _text,
             "audit log file (JSON lines)"),
     Setting("BACKDROP_AUTO_MIGRATE", "auto_migrate", "1", _switch,
-            "apply pending schema migrations at start-up; `0`, `false`, `no` or `off` leaves them "
-            "to `backdrop migrate`"),
+            "apply pending schema migrations at start-up; with `0`, `false`, `no` or `off` a process "
+            "refuses to start until `backdrop migrate` has applied them"),
 )
 
 # What each BACKDROP_ENV changes from the defaults above, written as an operator would export

@@ -13,6 +13,8 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from backdrop.core.storage import check_url, open_storage
+from backdrop.core.storage.base import SchemaError, StorageError
+from backdrop.core.storage.migrations import start_up
 from backdrop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,20 +73,43 @@ def register_error_handlers(app: Flask) -> None:
 def install_storage(app: Flask, settings: Settings) -> None:
     """Open the engine lazily, once per worker process (gunicorn forks after create_app).
 
-    The URL is checked at once, so a wrong one stops start-up with its message.
+    The URL and the database's schema are checked at once (pending migrations applied
+    when BACKDROP_AUTO_MIGRATE allows), so a wrong URL or a refused schema stops start-up
+    with its message instead of answering every request with a 500.
     """
     check_url(settings.database_url)
+    check_schema(settings)
     app.config["BACKDROP_SETTINGS"] = settings
     app.extensions["backdrop_storage"] = None
 
     def storage():
         engine = app.extensions.get("backdrop_storage")
         if engine is None:
-            engine = open_storage(settings.database_url, pool_size=settings.db_pool_size)
+            engine = open_storage(settings.database_url, pool_size=settings.db_pool_size,
+                                  auto_migrate=settings.auto_migrate)
             app.extensions["backdrop_storage"] = engine
         return engine
 
     app.extensions["backdrop_storage_factory"] = storage
+
+
+def check_schema(settings: Settings) -> None:
+    """Bring the schema up to date, or raise SchemaError saying why this process cannot start.
+
+    Uses an engine of its own, closed again, so no connection outlives the fork into workers.
+    A database that cannot be reached right now does not stop start-up: the engine makes
+    the same check when it first connects, and the app answers errors until then.
+    """
+    engine = open_storage(settings.database_url, pool_size=1, auto_migrate=settings.auto_migrate)
+    try:
+        start_up(engine, settings.auto_migrate)
+    except SchemaError as error:
+        log.critical("%s", error)
+        raise
+    except StorageError as error:
+        log.warning("schema not checked at start-up (checked again on first use): %s", error)
+    finally:
+        engine.close()
 
 
 def get_storage(app: Flask):

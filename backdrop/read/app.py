@@ -10,7 +10,7 @@ from backdrop.web import configure_logging, install_storage, register_error_hand
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the read app; nothing connects to the database until the first request."""
+    """Build the read app; only the schema check connects to the database before the first request."""
     settings = settings or Settings.from_env()
     configure_logging(settings)
     app = Flask(__name__)

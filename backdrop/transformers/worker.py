@@ -40,7 +40,8 @@ def storage():
     """One engine per worker process, opened on first use (never at import)."""
     global _storage
     if _storage is None:
-        _storage = open_storage(settings.database_url, pool_size=settings.db_pool_size)
+        _storage = open_storage(settings.database_url, pool_size=settings.db_pool_size,
+                                auto_migrate=settings.auto_migrate)
     return _storage
 
 

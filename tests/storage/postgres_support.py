@@ -18,9 +18,10 @@ def postgres_enabled() -> bool:
 
 
 def drop_schema(url: str) -> None:
-    """Remove the engine's tables and sequence, as on a database it has never used."""
+    """Remove the engine's tables (its schema versions too) and sequence, as on a database it has never used."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
-            "DROP TABLE IF EXISTS backdrop_records, backdrop_data_sets, backdrop_documents;"
+            "DROP TABLE IF EXISTS backdrop_records, backdrop_data_sets, backdrop_documents,"
+            " backdrop_schema_versions;"
             " DROP SEQUENCE IF EXISTS backdrop_version_seq"
         )

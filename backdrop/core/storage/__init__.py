@@ -19,6 +19,8 @@ def check_url(url: str) -> str:
 def open_storage(url: str, **options) -> Storage:
     """Open the engine serving `url` (sqlite:///…, postgresql://…); nothing connects yet.
 
-    `options` (engines.OPTIONS, e.g. pool_size) go to every engine alike.
+    `options` (engines.OPTIONS: pool_size, auto_migrate) go to every engine alike. The
+    engine checks its schema on first use (see migrations.py): `auto_migrate` says whether
+    it may apply pending migrations then, or must refuse with SchemaError.
     """
     return engine_for_url(url).open(url, **options)

@@ -26,10 +26,14 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from backdrop.core.timeseries import Bucketing
 from backdrop.core.values import distinct_sorted
+
+if TYPE_CHECKING:
+    from .migrations import Migrated, Migration
+
 
 class StorageError(Exception):
     """The engine could not do what was asked (connection lost, disk full, …)."""
@@ -41,6 +45,22 @@ class AlreadyExists(StorageError):
 
 class NotFound(StorageError):
     """No configuration or document with that key."""
+
+
+class SchemaError(StorageError):
+    """The database's schema does not suit this release; the message says what to do.
+
+    Raised when a process first uses the database, so every process (apps, worker, command
+    line) can refuse to start with that one line instead of failing request by request.
+    """
+
+
+class SchemaTooNew(SchemaError):
+    """The database was migrated by a newer release than this one."""
+
+
+class MigrationsPending(SchemaError):
+    """Migrations are pending and automatic migration is off (BACKDROP_AUTO_MIGRATE=0)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +181,22 @@ class Storage(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections; the object is unusable afterwards."""
+
+    # --- schema versions (see migrations.py) -------------------------------------------
+    # These three never run the start-up check themselves, so an operator can inspect and
+    # migrate a database that the engine's other methods would refuse.
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The version of the database's schema (0: never used; an engine without a schema: 0)."""
+
+    @abstractmethod
+    def pending_migrations(self) -> list["Migration"]:
+        """Migrations this database still needs, oldest first; SchemaTooNew if it is ahead of the code."""
+
+    @abstractmethod
+    def migrate(self) -> "Migrated":
+        """Apply the pending migrations under the engine's lock, whatever auto-migration says."""
 
     # --- data-set configurations ---------------------------------------------------------
 

@@ -59,8 +59,9 @@ class Capability(StrEnum):
 
 
 # Options `open_storage(url, **options)` passes to every engine's `from_url`; an engine
-# ignores those it has no use for. pool_size: connections per process (PostgreSQL).
-OPTIONS = ("pool_size",)
+# ignores those it has no use for. pool_size: connections per process (PostgreSQL);
+# auto_migrate: apply pending schema migrations on first use (else refuse with SchemaError).
+OPTIONS = ("pool_size", "auto_migrate")
 
 
 @dataclass(frozen=True)

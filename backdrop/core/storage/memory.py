@@ -29,6 +29,7 @@ from .base import (
     UnsupportedQuery,
     record_size,
 )
+from .migrations import Migrated, Migration
 
 REQUIRED_CONFIG_KEYS = ("name", "data_group", "data_type")
 
@@ -120,6 +121,17 @@ class MemoryStorage(Storage):
             self._documents.clear()
             self._records.clear()
             self._versions.clear()
+
+    # --- schema versions: nothing outlives the process, so the schema is always current ---
+
+    def schema_version(self) -> int:
+        return 0
+
+    def pending_migrations(self) -> list[Migration]:
+        return []
+
+    def migrate(self) -> Migrated:
+        return Migrated(before=0, after=0)
 
     def _bump(self, name: str) -> None:
         """One counter for the whole database: a version is never given out twice."""

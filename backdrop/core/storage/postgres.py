@@ -35,14 +35,20 @@ from .base import (
     StorageError,
     UnsupportedQuery,
 )
+from .migrations import VersionedSchema, start_up
 from .postgres_codec import batch_columns, escape, load_json, stored_json
+from .postgres_schema import MIGRATIONS, PostgresSchemaStore, schema_store
 
 
-class PostgresStorage(Storage):
+class PostgresStorage(VersionedSchema, Storage):
     """Storage in one PostgreSQL database, through a connection pool opened on first use."""
 
-    def __init__(self, conninfo: str, *, pool_size: int = 10, timeout: float = 10.0) -> None:
+    MIGRATIONS = MIGRATIONS
+
+    def __init__(self, conninfo: str, *, pool_size: int = 10, timeout: float = 10.0,
+                 auto_migrate: bool = True) -> None:
         self._conninfo = conninfo
+        self._auto_migrate = auto_migrate
         self._pool_size = pool_size
         self._timeout = timeout  # longest wait for a pooled connection before StorageError
         self._pool: ConnectionPool | None = None
@@ -51,11 +57,12 @@ class PostgresStorage(Storage):
         self._closed = False
 
     @classmethod
-    def from_url(cls, url: str, pool_size: int = 10, **_options) -> "PostgresStorage":
+    def from_url(cls, url: str, pool_size: int = 10, *, auto_migrate: bool = True,
+                 **_options) -> "PostgresStorage":
         """`postgresql://user@host:port/dbname?…`; nothing connects until first use."""
         if url.startswith("postgres://"):
             url = "postgresql://" + url[len("postgres://") :]
-        return cls(url, pool_size=pool_size)
+        return cls(url, pool_size=pool_size, auto_migrate=auto_migrate)
 
     # --- connections -------------------------------------------------------------------
 
@@ -71,6 +78,7 @@ class PostgresStorage(Storage):
 
     def _open_pool(self) -> ConnectionPool:
         """A new pool with the schema in place; on failure nothing is kept, so the next call retries."""
+        start_up(self, self._auto_migrate)
         pool = ConnectionPool(
             self._conninfo,
             min_size=1,
@@ -81,13 +89,17 @@ class PostgresStorage(Storage):
             name="backdrop",
         )
         pool.open()
-        try:
-            with pool.connection() as conn:
-                _create_schema(conn)
-        except BaseException:
-            pool.close()
-            raise
         return pool
+
+    @contextmanager
+    def _schema_store(self) -> Iterator[PostgresSchemaStore]:
+        if self._closed:
+            raise StorageError("The storage has been closed")
+        try:
+            with schema_store(self._conninfo, self._timeout) as store:
+                yield store
+        except psycopg.Error as error:
+            raise StorageError(f"PostgreSQL: {error}".strip()) from error
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection]:
@@ -287,14 +299,6 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
     conn.execute("SET jit = off")
     conn.commit()
-
-
-def _create_schema(conn: psycopg.Connection) -> None:
-    """Idempotent, and safe when several processes start at once."""
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (sql.SCHEMA_LOCK,))
-        for statement in sql.SCHEMA:
-            conn.execute(statement)
 
 
 def _taken(constraint: str, name: str, group: str, kind: str) -> AlreadyExists:

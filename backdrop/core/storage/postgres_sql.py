@@ -1,4 +1,4 @@
-"""The SQL of the PostgreSQL engine: schema, bulk upsert, eviction, and query builders.
+"""The SQL of the PostgreSQL engine: bulk upsert, eviction, and query builders.
 
 The builders have the shape of sql.py's (find, aggregate, decode). Every value a user
 chose (field names included) travels as a bound parameter; only fixed fragments of text
@@ -17,35 +17,6 @@ from .postgres_codec import escape, stored_json
 from .sql import Columns, Statement, decode_aggregate
 from .text import unescape
 
-SCHEMA_LOCK = 0x6261636B64726F70  # "backdrop": serialises schema creation across processes
-SCHEMA = (
-    "CREATE SEQUENCE IF NOT EXISTS backdrop_version_seq",
-    """CREATE TABLE IF NOT EXISTS backdrop_data_sets (
-        name TEXT PRIMARY KEY,
-        data_group TEXT NOT NULL,
-        data_type TEXT NOT NULL,
-        config JSONB NOT NULL,
-        version BIGINT NOT NULL,
-        UNIQUE (data_group, data_type))""",
-    """CREATE TABLE IF NOT EXISTS backdrop_records (
-        data_set TEXT NOT NULL,
-        id TEXT NOT NULL,
-        seq BIGINT NOT NULL,
-        ts TIMESTAMPTZ NULL,
-        updated_at TIMESTAMPTZ NULL,
-        size INT NOT NULL,
-        body JSONB NOT NULL,
-        PRIMARY KEY (data_set, id))""",
-    "CREATE INDEX IF NOT EXISTS backdrop_records_ts ON backdrop_records (data_set, ts)",
-    "CREATE INDEX IF NOT EXISTS backdrop_records_seq ON backdrop_records (data_set, seq) INCLUDE (size)",
-    "CREATE INDEX IF NOT EXISTS backdrop_records_updated"
-    " ON backdrop_records (data_set, updated_at)",
-    """CREATE TABLE IF NOT EXISTS backdrop_documents (
-        kind TEXT NOT NULL,
-        key TEXT NOT NULL,
-        body JSONB NOT NULL,
-        PRIMARY KEY (kind, key))""",
-)
 NEXT_VERSION = "nextval('backdrop_version_seq')"
 
 

@@ -36,8 +36,10 @@ from .base import (
     UnsupportedQuery,
     record_size,
 )
+from .migrations import VersionedSchema, start_up
 from .sql import Columns, Statement, decode_aggregate
 from .sqlite_codec import UNCOUNTED, decode, prepare
+from .sqlite_schema import MIGRATIONS, SQLiteSchemaStore, schema_store
 from .text import unescape
 
 BUSY_TIMEOUT_SECONDS = 30
@@ -88,18 +90,21 @@ def _use_wal(connection: sqlite3.Connection) -> None:
         time.sleep(0.02)
 
 
-class SQLiteStorage(Storage):
+class SQLiteStorage(VersionedSchema, Storage):
     """Storage in one SQLite file; safe to share between threads and processes."""
 
-    def __init__(self, path: str) -> None:
+    MIGRATIONS = MIGRATIONS
+
+    def __init__(self, path: str, *, auto_migrate: bool = True) -> None:
         self.path = path
+        self._auto_migrate = auto_migrate
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._schema_ready = False
 
     @classmethod
-    def from_url(cls, url: str, **_options) -> "SQLiteStorage":
+    def from_url(cls, url: str, *, auto_migrate: bool = True, **_options) -> "SQLiteStorage":
         """`sqlite:///relative/path` (from the working directory) or `sqlite:////absolute/path`.
 
         Options for other engines (a connection pool's size) mean nothing here.
@@ -107,7 +112,7 @@ class SQLiteStorage(Storage):
         prefix = "sqlite:///"
         if not url.lower().startswith(prefix) or len(url) == len(prefix):
             raise StorageError(f"Expected sqlite:///relative/path or sqlite:////absolute/path, got {url!r}")
-        return cls(os.path.abspath(url[len(prefix):].split("?", 1)[0]))
+        return cls(os.path.abspath(url[len(prefix):].split("?", 1)[0]), auto_migrate=auto_migrate)
 
     # --- connections and transactions ----------------------------------------------------
 
@@ -130,27 +135,24 @@ class SQLiteStorage(Storage):
         return connection
 
     def _open(self) -> sqlite3.Connection:
+        if not self._schema_ready:
+            start_up(self, self._auto_migrate)
+            self._schema_ready = True
+        return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
                                      isolation_level=None, check_same_thread=False)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
         _use_wal(connection)
         connection.execute("PRAGMA synchronous = NORMAL")
-        if not self._schema_ready:
-            self._create_schema(connection)
         return connection
 
-    def _create_schema(self, connection: sqlite3.Connection) -> None:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in q.SCHEMA:
-                connection.execute(statement)
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        self._schema_ready = True
+    @contextmanager
+    def _schema_store(self) -> Iterator[SQLiteSchemaStore]:
+        with _translated(), schema_store(self._connect) as store:
+            yield store
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

@@ -1,4 +1,4 @@
-"""The SQL the SQLite engine runs: schema, and statements built from query value objects.
+"""The SQL the SQLite engine runs: statements built from query value objects.
 
 Kept apart from the engine (sqlite.py) so the statements can be read in one place. Every
 user-supplied value, JSON paths included, goes in as a bound parameter; the only text
@@ -28,37 +28,6 @@ from .text import escape as escape_text
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
-
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS counter (
-           id INTEGER PRIMARY KEY CHECK (id = 1),
-           value INTEGER NOT NULL)""",
-    "INSERT OR IGNORE INTO counter (id, value) VALUES (1, 0)",
-    """CREATE TABLE IF NOT EXISTS data_sets (
-           name TEXT PRIMARY KEY,
-           data_group TEXT NOT NULL,
-           data_type TEXT NOT NULL,
-           config TEXT NOT NULL,
-           version INTEGER NOT NULL,
-           UNIQUE (data_group, data_type))""",
-    """CREATE TABLE IF NOT EXISTS records (
-           data_set TEXT NOT NULL,
-           id TEXT NOT NULL,
-           seq INTEGER NOT NULL,
-           ts INTEGER,
-           updated_at INTEGER,
-           size INTEGER NOT NULL,
-           body TEXT NOT NULL,
-           PRIMARY KEY (data_set, id))""",
-    "CREATE INDEX IF NOT EXISTS records_by_ts ON records (data_set, ts)",
-    "CREATE INDEX IF NOT EXISTS records_by_seq ON records (data_set, seq)",
-    "CREATE INDEX IF NOT EXISTS records_by_updated_at ON records (data_set, updated_at)",
-    """CREATE TABLE IF NOT EXISTS documents (
-           kind TEXT NOT NULL,
-           key TEXT NOT NULL,
-           body TEXT NOT NULL,
-           PRIMARY KEY (kind, key))""",
-)
 
 TAKE_VERSIONS = "UPDATE counter SET value = value + ? WHERE id = 1 RETURNING value"
 

@@ -1,0 +1,91 @@
+"""The SQLite engine's schema: its migrations and how the runner reads and locks the file.
+
+Version 1 is the schema every release before schema versions created; add a migration at
+the end of MIGRATIONS for any change (never edit one that has shipped). The lock is the
+database's write lock: `BEGIN IMMEDIATE` takes it up front, so processes starting at once
+queue on `busy_timeout` and, once inside, find the migration already done.
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from .migrations import Migration, SqlSchemaStore, check_order
+
+MIGRATIONS = check_order((
+    Migration(1, "create the tables of configurations, records and documents, and the version counter", (
+        """CREATE TABLE IF NOT EXISTS counter (
+               id INTEGER PRIMARY KEY CHECK (id = 1),
+               value INTEGER NOT NULL)""",
+        "INSERT OR IGNORE INTO counter (id, value) VALUES (1, 0)",
+        """CREATE TABLE IF NOT EXISTS data_sets (
+               name TEXT PRIMARY KEY,
+               data_group TEXT NOT NULL,
+               data_type TEXT NOT NULL,
+               config TEXT NOT NULL,
+               version INTEGER NOT NULL,
+               UNIQUE (data_group, data_type))""",
+        """CREATE TABLE IF NOT EXISTS records (
+               data_set TEXT NOT NULL,
+               id TEXT NOT NULL,
+               seq INTEGER NOT NULL,
+               ts INTEGER,
+               updated_at INTEGER,
+               size INTEGER NOT NULL,
+               body TEXT NOT NULL,
+               PRIMARY KEY (data_set, id))""",
+        "CREATE INDEX IF NOT EXISTS records_by_ts ON records (data_set, ts)",
+        "CREATE INDEX IF NOT EXISTS records_by_seq ON records (data_set, seq)",
+        "CREATE INDEX IF NOT EXISTS records_by_updated_at ON records (data_set, updated_at)",
+        """CREATE TABLE IF NOT EXISTS documents (
+               kind TEXT NOT NULL,
+               key TEXT NOT NULL,
+               body TEXT NOT NULL,
+               PRIMARY KEY (kind, key))""",
+    )),
+))
+
+
+class SQLiteSchemaStore(SqlSchemaStore):
+    """The runner's view of one SQLite connection (in autocommit mode, as the engine opens them)."""
+
+    VERSION_TABLE = "schema_versions"
+    LEGACY_TABLE = "data_sets"
+    CREATE_VERSION_TABLE = f"""CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (
+        version INTEGER PRIMARY KEY,
+        description TEXT NOT NULL,
+        applied_at TEXT NOT NULL)"""
+    RECORD_VERSION = (f"INSERT INTO {VERSION_TABLE} (version, description, applied_at)"
+                      " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[None]:
+        self.connection.execute(begin)
+        try:
+            yield
+            self.connection.execute("COMMIT")
+        except BaseException:
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+            raise
+
+    def locked(self):
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def snapshot(self):
+        return self._transaction("BEGIN")
+
+    def _has_table(self, name: str) -> bool:
+        return self.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+@contextmanager
+def schema_store(connect: Callable[[], sqlite3.Connection]) -> Iterator[SQLiteSchemaStore]:
+    """A store on a connection of its own from `connect`, closed afterwards."""
+    connection = connect()
+    try:
+        yield SQLiteSchemaStore(connection)
+    finally:
+        connection.close()
