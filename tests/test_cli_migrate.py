@@ -92,4 +92,4 @@ def test_every_command_refuses_a_schema_newer_than_the_code(run, path, command, 
 def test_a_bad_auto_migrate_setting_is_named(run):
     result = run("migrate", auto_migrate="sometimes")
     assert result.exit_code == 1
-    assert "BACKDROP_AUTO_MIGRATE must be 1 or 0" in one_line(result)
+    assert "BACKDROP_AUTO_MIGRATE must be one of 1, true, yes, on, 0, false, no, off" in one_line(result)
