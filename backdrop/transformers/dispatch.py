@@ -10,13 +10,15 @@ from datetime import datetime
 
 from celery import Celery
 
+from backdrop.transformers.celery_app import ensure_broker_folders, make_celery
+
 log = logging.getLogger(__name__)
 
 ENTRYPOINT = "backdrop.entrypoint"
 
 
 class Dispatcher:
-    """Sends entry tasks through one Celery app (built lazily: nothing connects at import)."""
+    """Sends entry tasks through one Celery app, built (with the broker folders) on first send."""
 
     def __init__(self, settings):
         self._settings = settings
@@ -24,8 +26,7 @@ class Dispatcher:
 
     def _app(self) -> Celery:
         if self._celery is None:
-            from backdrop.transformers.celery_app import make_celery
-
+            ensure_broker_folders(self._settings)
             self._celery = make_celery(self._settings)
         return self._celery
 
