@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from backdrop.settings import Settings
+from backdrop.testing import worker_node_name
 from backdrop.transformers.dispatch import Dispatcher
 
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -18,7 +19,8 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 
 def _start_worker(environ: dict, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [CELERY, "-A", "backdrop.transformers.worker", "worker", "-l", "info", "--pool", "solo"],
+        [CELERY, "-A", "backdrop.transformers.worker", "worker", "-l", "info", "--pool", "solo",
+         "-n", worker_node_name()],
         env=environ, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
 
