@@ -78,9 +78,15 @@ def start_app(app: str, environ: dict, folder: Path, port: int | None = None, na
     return process
 
 
+def worker_node_name() -> str:
+    """A node name of its own: workers sharing one RabbitMQ (parallel test runs) must not share
+    the exclusive remote-control queue Celery names after the node (`celery@host` by default)."""
+    return f"backdrop-test-{uuid.uuid4().hex[:12]}@%h"
+
+
 def start_worker(environ: dict, folder: Path, name: str = "worker") -> Process:
     celery = str(Path(sys.executable).with_name("celery"))
-    command = [celery, "-A", "backdrop.transformers.worker", "worker", "-l", "info",
+    command = [celery, "-A", "backdrop.transformers.worker", "worker", "-l", "info", "-n", worker_node_name(),
                "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     return _spawn(name, command, environ, folder)
 

@@ -2,15 +2,22 @@
 
 The write app, the read app and the worker all act on records through this object, so the
 configuration's rules (auto ids, schema, capping) are applied the same way everywhere.
+
+Every write that commits is announced to an optional commit listener, after the commit and
+never before: whatever reacts to writes (the write app requests transforms) hears of
+records only once another process can read them, however many routes write.
 """
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
 from backdrop.core import records as _records
 from backdrop.core.registry import DataSetConfig
 from backdrop.core.storage.base import Storage
+from backdrop.core.timeseries import to_instant
 
 
 class RecordNotFound(LookupError):
@@ -21,15 +28,53 @@ class RecordNotFound(LookupError):
         self.record_id = record_id
 
 
+class WriteKind(enum.Enum):
+    STORE = "store"  # a batch of new or replacing records
+    PATCH = "patch"
+    DELETE = "delete"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One committed write: the data set, what kind of write, and the time it touched.
+
+    `bounds` is the earliest and latest `_timestamp` of the records written (for a patch,
+    of the record before and after it), or None when none has one, and for deletes and
+    emptying, which tell no times.
+    """
+
+    data_set: str
+    kind: WriteKind
+    bounds: tuple[datetime, datetime] | None
+
+
+CommitListener = Callable[[Commit], None]
+
+
+def _patched_bounds(stored: dict, record: dict) -> tuple[datetime, datetime] | None:
+    """The times a patch touched: the record's `_timestamp` before it (stored as ISO text or
+    a datetime, by engine) and after it; None when it had none either time."""
+    stamps = [moment for moment in (to_instant(stored.get("_timestamp")), to_instant(record.get("_timestamp")))
+              if moment is not None]
+    return (min(stamps), max(stamps)) if stamps else None
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
 class DataSet:
-    def __init__(self, storage: Storage, config: DataSetConfig, now: Callable[[], datetime] = utcnow):
+    def __init__(self, storage: Storage, config: DataSetConfig, now: Callable[[], datetime] = utcnow,
+                 on_commit: CommitListener | None = None):
         self.storage = storage
         self.config = config
         self._now = now
+        self._on_commit = on_commit
+
+    def _committed(self, kind: WriteKind, bounds: tuple[datetime, datetime] | None = None) -> None:
+        if self._on_commit is not None:
+            self._on_commit(Commit(self.name, kind, bounds))
 
     @property
     def name(self) -> str:
@@ -42,7 +87,15 @@ class DataSet:
         )
 
     def save(self, records: Sequence[dict]) -> None:
-        """Store prepared records in one transaction, then trim to the capped size."""
+        """Store prepared records in one transaction, then trim to the capped size.
+
+        An empty batch writes nothing and announces nothing.
+        """
+        if records:
+            self._save(records)
+            self._committed(WriteKind.STORE, _records.timestamp_bounds(records))
+
+    def _save(self, records: Sequence[dict]) -> None:
         self.storage.save_records(self.name, records, self.config.capped_size)
 
     def store(self, items: Sequence[Any]) -> list[dict]:
@@ -53,6 +106,7 @@ class DataSet:
 
     def empty(self) -> None:
         self.storage.empty_data_set(self.name)
+        self._committed(WriteKind.EMPTY)
 
     def patch(self, record_id: str, changes: dict) -> dict:
         """Merge `changes` into one record, validated as on POST; RecordNotFound, BatchError."""
@@ -60,12 +114,14 @@ class DataSet:
         if stored is None:
             raise RecordNotFound(record_id)
         record = _records.prepare_patch(stored, changes, schema=self.config.schema, now=self._now())
-        self.save([record])
+        self._save([record])
+        self._committed(WriteKind.PATCH, _patched_bounds(stored, record))
         return record
 
     def delete(self, record_id: str) -> None:
         if not self.storage.delete_record(self.name, record_id):
             raise RecordNotFound(record_id)
+        self._committed(WriteKind.DELETE)
 
     def query(self, query):
         """Run a read query (backdrop.core.query.Query) against this data set's records."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from backdrop.core import documents
+from backdrop.core import documents, transform_tasks
 from backdrop.core.query import QueryError, parse_query
 from backdrop.core.registry import ConfigError, Missing, default_name, valid_name
 from backdrop.core.storage.base import Storage
@@ -27,13 +27,11 @@ def _object(body, key: str) -> dict:
 
 
 def _task(body: dict) -> str:
-    from backdrop.transformers.tasks import task_name
-
     kind = body.get("type")
     function = kind.get("function") if isinstance(kind, dict) else kind
     if not isinstance(function, str):
         raise ConfigError('type must be a task name such as "rate" (or {"function": "<name>"})')
-    name = task_name(function)
+    name = transform_tasks.task_name(function)
     if name is None:
         raise ConfigError(f"Unknown transform type '{function}'")
     return name
@@ -81,14 +79,12 @@ def _query_parameters(body: dict) -> dict:
 
 
 def _options(body: dict, task: str) -> dict:
-    from backdrop.transformers.tasks import load_task
-
     options = _object(body, "options")
     extra = options.get("additionalFields", {})
     if not isinstance(extra, dict) or any(isinstance(v, (dict, list)) for v in extra.values()):
         raise ConfigError("options.additionalFields must be an object of plain values")
     try:
-        load_task(task).check_options(options)
+        transform_tasks.check_options(task, options)
     except ValueError as error:
         raise ConfigError(f"Invalid options: {error}") from None
     return options

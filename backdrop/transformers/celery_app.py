@@ -1,4 +1,9 @@
-"""Build the Celery app from Settings, so the write app and the worker agree on the broker."""
+"""Build the Celery app from Settings, so the write app and the worker agree on the broker.
+
+Building an app connects to nothing and creates nothing: the filesystem broker's folders
+are made by `ensure_broker_folders`, which the worker calls when it starts and the write
+app's dispatcher before it sends its first task.
+"""
 from __future__ import annotations
 
 import os
@@ -8,13 +13,25 @@ from celery import Celery
 from backdrop.settings import Settings
 
 
+BROKER_SUBFOLDERS = ("out", "processed", "control")
+
+
+def uses_broker_folder(settings: Settings) -> bool:
+    return settings.broker_url.startswith("filesystem://")
+
+
+def ensure_broker_folders(settings: Settings) -> None:
+    """Create the filesystem broker's folders (kombu's transport expects them to exist)."""
+    if uses_broker_folder(settings):
+        for sub in BROKER_SUBFOLDERS:
+            os.makedirs(os.path.join(settings.broker_folder, sub), exist_ok=True)
+
+
 def broker_options(settings: Settings) -> dict:
-    """Transport options: kombu's filesystem transport needs its folders (created here)."""
-    if not settings.broker_url.startswith("filesystem://"):
+    """Transport options: where kombu's filesystem transport keeps its messages."""
+    if not uses_broker_folder(settings):
         return {}
     folder = settings.broker_folder
-    for sub in ("out", "processed", "control"):
-        os.makedirs(os.path.join(folder, sub), exist_ok=True)
     queue = os.path.join(folder, "out")
     return {
         "data_folder_in": queue,

@@ -1,7 +1,10 @@
 """Enqueue the worker's entry task after a committed write.
 
-Dispatch never fails a write: the records are already stored when it runs, so a broker
-that cannot be reached is logged and the client still gets its 200.
+The write app hands `Dispatcher.committed` to every DataSet it builds as the commit
+listener, so transforms are requested only by the core's after-commit hook: no route can
+queue them before its data is committed. Dispatch never fails a write: the records are
+already stored when it runs, so a broker that cannot be reached is logged and the client
+still gets its answer.
 """
 from __future__ import annotations
 
@@ -10,13 +13,16 @@ from datetime import datetime
 
 from celery import Celery
 
+from backdrop.core.data_set import Commit
+from backdrop.transformers.celery_app import ensure_broker_folders, make_celery
+
 log = logging.getLogger(__name__)
 
 ENTRYPOINT = "backdrop.entrypoint"
 
 
 class Dispatcher:
-    """Sends entry tasks through one Celery app (built lazily: nothing connects at import)."""
+    """Sends entry tasks through one Celery app, built (with the broker folders) on first send."""
 
     def __init__(self, settings):
         self._settings = settings
@@ -24,10 +30,18 @@ class Dispatcher:
 
     def _app(self) -> Celery:
         if self._celery is None:
-            from backdrop.transformers.celery_app import make_celery
-
+            ensure_broker_folders(self._settings)
             self._celery = make_celery(self._settings)
         return self._celery
+
+    def committed(self, commit: Commit) -> None:
+        """The commit listener: a write that touched known times requests their transforms.
+
+        Stored batches and patches carry the `_timestamp` bounds of what they wrote; deletes,
+        emptying and writes of records without a `_timestamp` carry none and request nothing.
+        """
+        if commit.bounds is not None:
+            self.transforms_requested(commit.data_set, *commit.bounds)
 
     def transforms_requested(self, data_set_name: str, earliest: datetime, latest: datetime) -> bool:
         """Enqueue `entrypoint(name, earliest, latest)`; False (and a log line) if the broker failed."""

@@ -1,86 +1,68 @@
 """The Celery worker: `celery -A backdrop.transformers.worker worker -l info`.
 
-The write app enqueues `backdrop.entrypoint(name, earliest, latest)` once a batch has
-committed; the entry task fans out one `backdrop.run_transform` per transform whose input
-names the data set. Tasks are acknowledged late and retried (at most 5 times, with
-exponential back-off) only when storage or the broker fails; bad source data is logged and
-not retried, leaving the output as it was. Each run's output triggers the output data
-set's own transforms, carrying the data sets already visited so that a cycle stops.
+Importing this module reads no configuration, opens nothing and creates nothing. Celery's
+`-A` imports the module and then reads its `app` attribute (Celery 5 looks up a module
+attribute and never calls a factory), so the module builds `app` on that first read, from
+the environment, through `create_worker_app`. The worker's start-up (Celery's
+`worker_init`, before it connects to the broker) opens the storage once and uses it, so a
+database the code cannot use stops the worker with one line saying why, and creates the
+filesystem broker's folders. The tasks themselves are in worker_tasks.py.
 """
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timezone
+import functools
+from typing import Callable
 
-from kombu.exceptions import OperationalError as BrokerError
+from celery import Celery, signals
 
-from backdrop.core import transforms
-from backdrop.core.query import QueryError
-from backdrop.core.records import BatchError
-from backdrop.core.storage import open_storage
-from backdrop.core.storage.base import StorageError
-from backdrop.settings import Settings
-from backdrop.transformers import runner
-from backdrop.transformers.celery_app import make_celery
-from backdrop.transformers.dispatch import ENTRYPOINT
-from backdrop.transformers.tasks.util import BadSourceData, instant
-
-log = logging.getLogger(__name__)
-
-settings = Settings.from_env()
-app = make_celery(settings)
-RUN_TRANSFORM = "backdrop.run_transform"
-RETRY = {"autoretry_for": (StorageError, BrokerError), "max_retries": 5, "retry_backoff": True,
-         "retry_backoff_max": 60, "retry_jitter": False}
-
-_storage = None
+from backdrop.core.storage import check_url, open_storage
+from backdrop.core.storage.base import Storage, StorageError
+from backdrop.settings import Settings, SettingsError
+from backdrop.transformers.celery_app import ensure_broker_folders, make_celery
+from backdrop.transformers.worker_tasks import register_tasks
 
 
-def storage():
-    """One engine per worker process, opened on first use (never at import)."""
-    global _storage
-    if _storage is None:
-        _storage = open_storage(settings.database_url, pool_size=settings.db_pool_size,
-                                auto_migrate=settings.auto_migrate)
-    return _storage
+def storage_opener(settings: Settings) -> Callable[[], Storage]:
+    """One engine per worker, opened on first call; the engines reconnect in forked children."""
+    check_url(settings.database_url)
+    return functools.cache(functools.partial(open_storage, settings.database_url, pool_size=settings.db_pool_size,
+                                             auto_migrate=settings.auto_migrate))
 
 
-@app.task(name=ENTRYPOINT, **RETRY)
-def entrypoint(data_set_name: str, earliest: str, latest: str, visited: list | None = None) -> int:
-    """Enqueue one run per transform of the data set; returns how many were enqueued."""
-    visited = list(visited or [data_set_name])
-    config = storage().get_data_set(data_set_name)
-    if config is None:
-        log.warning("transforms requested for %s from %s to %s: no such data set", data_set_name, earliest, latest)
-        return 0
-    chosen = runner.planned(storage(), config, visited)
-    for transform in chosen:
-        app.send_task(RUN_TRANSFORM, args=[data_set_name, transform["id"], earliest, latest, visited])
-    enqueued = len(chosen)
-    log.info("transforms requested for %s from %s to %s: %d enqueued", data_set_name, earliest, latest, enqueued)
-    return enqueued
+def start_up(settings: Settings, storage: Callable[[], Storage]) -> None:
+    """Open and use the storage once, then make the broker's folders; SystemExit if unusable.
 
-
-@app.task(name=RUN_TRANSFORM, **RETRY)
-def run_transform(data_set_name: str, transform_id: str, earliest: str, latest: str, visited: list) -> int:
-    """Run one transform and chain to its output's transforms; returns the records stored."""
-    source = storage().get_data_set(data_set_name)
-    transform = storage().get_document(transforms.KIND, transform_id)
-    if source is None or transform is None:
-        log.warning("transform %s of %s no longer exists", transform_id, data_set_name)
-        return 0
+    Without this, a database the code cannot use (unreachable, or of a schema this
+    version refuses) would fail every task, five retries each, while the worker looks up.
+    """
     try:
-        outcome = runner.run(storage(), source, transform, instant(earliest), instant(latest),
-                             datetime.now(timezone.utc))
-    except (BadSourceData, BatchError, QueryError) as error:
-        detail = getattr(error, "messages", None) or str(error)
-        log.error("transform %s of %s failed on its source data, output unchanged: %s",
-                  transform_id, data_set_name, detail)
-        return 0
-    log.info("transform %s of %s stored %d records in %s", transform_id, data_set_name,
-             outcome.stored, outcome.output)
-    if outcome.bounds:
-        first, last = outcome.bounds
-        app.send_task(ENTRYPOINT, args=[outcome.output, first.isoformat(), last.isoformat(),
-                                        visited + [outcome.output]])
-    return outcome.stored
+        storage().list_data_sets()
+    except StorageError as error:
+        raise SystemExit(f"backdrop worker: cannot use the database: {error}") from None
+    ensure_broker_folders(settings)
+
+
+def create_worker_app(settings: Settings, storage: Callable[[], Storage] | None = None) -> Celery:
+    """The worker's Celery app with its tasks; `start_up` runs when a worker starts on it."""
+    storage = storage or storage_opener(settings)
+    app = make_celery(settings)
+    register_tasks(app, storage)
+
+    def starting(sender, **_) -> None:
+        if sender.app is app:
+            start_up(settings, storage)
+
+    signals.worker_init.connect(starting, weak=False)
+    return app
+
+
+def __getattr__(name: str) -> Celery:
+    """`app`, built from the environment when first read (by Celery's `-A`), then kept."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        app = create_worker_app(Settings.from_env())
+    except (SettingsError, StorageError) as error:
+        raise SystemExit(f"backdrop worker: {error}") from None
+    globals()["app"] = app
+    return app

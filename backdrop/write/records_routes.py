@@ -1,8 +1,9 @@
 """The record routes: /_status, /data/<group>/<type>[/…] and the legacy POST /<name>.
 
 Every data route checks in the same order (write-api.md §3.1): find the data set (404),
-check its token (401), then read the body. Transforms are requested only once a batch has
-committed, so the worker never looks for records that are not there yet.
+check its token (401), then read the body. No route requests transforms after a write:
+the DataSet's after-commit hook does (services.data_set), so the worker never looks for
+records that are not there yet. Only the manual trigger calls the dispatcher itself.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def _authorised(config: registry.DataSetConfig | None) -> DataSet:
     if config is None:
         raise ApiError(404, NOT_FOUND)
     require_data_set_token(config)
-    return DataSet(services.storage(), config)
+    return services.data_set(config)
 
 
 def _by_group_and_type(data_group: str, data_type: str) -> DataSet:
@@ -72,7 +73,7 @@ def _lenient_bounds(items: list) -> tuple[datetime, datetime] | None:
 
 
 def _append(data_set: DataSet) -> None:
-    """Validate, audit and store a POSTed batch, then request its transforms."""
+    """Validate, audit and store a POSTed batch (its commit requests the transforms)."""
     value = _json(body.post_wrong_type)
     if isinstance(value, dict):
         value = [value]
@@ -84,12 +85,9 @@ def _append(data_set: DataSet) -> None:
     except BatchError as error:
         services.audit().append(header, data_set.name, _lenient_bounds(value), len(value))
         raise _batch_error(error) from None
-    bounds = timestamp_bounds(records)
     if records:
-        services.audit().append(header, data_set.name, bounds, len(records))
+        services.audit().append(header, data_set.name, timestamp_bounds(records), len(records))
         data_set.save(records)
-    if bounds is not None:
-        services.dispatcher().transforms_requested(data_set.name, *bounds)
 
 
 def _date(value, field: str) -> datetime:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from backdrop.core.data_set import DataSet
+from backdrop.core.registry import DataSetConfig
 from backdrop.web import get_storage
 
 
@@ -24,3 +26,8 @@ def audit():
 
 def dispatcher():
     return current_app.extensions["backdrop_dispatcher"]
+
+
+def data_set(config: DataSetConfig) -> DataSet:
+    """The data set to write through: each committed write reaches the dispatcher by its hook."""
+    return DataSet(storage(), config, on_commit=dispatcher().committed)

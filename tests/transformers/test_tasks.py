@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backdrop.transformers.tasks import load_task, task_name
+from backdrop.core.transform_tasks import TASKS, check_options, task_name
+from backdrop.transformers.tasks import load_task
 from backdrop.transformers.tasks import latest_dataset_value, latest_transaction_explorer_values
 from backdrop.transformers.tasks import mapping, rate, user_satisfaction
 from backdrop.transformers.tasks.util import BadSourceData, TaskContext, add_fields, encode_id
@@ -38,6 +39,12 @@ def test_task_names_accept_the_original_dotted_paths():
     assert task_name("rate") == "rate"
     assert task_name("nonsense") is None
     assert load_task("mapping") is mapping
+
+
+def test_every_task_the_core_accepts_has_a_computation():
+    assert all(callable(load_task(name).compute) for name in TASKS)
+    with pytest.raises(KeyError):
+        load_task("util")
 
 
 RATE_ROWS = [
@@ -90,9 +97,9 @@ def test_rate_refuses_text_values_as_bad_source_data():
 
 def test_rate_options_are_checked():
     with pytest.raises(ValueError, match="numeratorMatcher"):
-        rate.check_options({"valueAttribute": "v", "matchingAttribute": "c", "denominatorMatcher": "a"})
+        check_options("rate", {"valueAttribute": "v", "matchingAttribute": "c", "denominatorMatcher": "a"})
     with pytest.raises(ValueError, match="regular expression"):
-        rate.check_options(_rate_options(numerator="(unclosed"))
+        check_options("rate", _rate_options(numerator="(unclosed"))
 
 
 def _ratings(r1, r2, r3, r4, r5, total):
@@ -151,7 +158,7 @@ def test_mapping_puts_unmatched_rows_in_the_other_category_when_named():
 
 def test_mapping_options_need_one_regex_per_key():
     with pytest.raises(ValueError, match="one regex per mapping key"):
-        mapping.check_options({**MAPPING_OPTIONS, "mappings": {"OldIE": ["Internet Explorer"]}})
+        check_options("mapping", {**MAPPING_OPTIONS, "mappings": {"OldIE": ["Internet Explorer"]}})
 
 
 def _context(data_type="completion-rate", dashboards=(), newest=None, services=None):

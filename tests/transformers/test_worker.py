@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from backdrop.settings import Settings
+from backdrop.testing import worker_node_name
 from backdrop.transformers.dispatch import Dispatcher
 
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -18,7 +19,8 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 
 def _start_worker(environ: dict, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [CELERY, "-A", "backdrop.transformers.worker", "worker", "-l", "info", "--pool", "solo"],
+        [CELERY, "-A", "backdrop.transformers.worker", "worker", "-l", "info", "--pool", "solo",
+         "-n", worker_node_name()],
         env=environ, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
 
@@ -91,3 +93,45 @@ def test_dispatch_to_an_unreachable_broker_reports_failure_instead_of_raising(tm
     dispatcher._app().conf.broker_connection_max_retries = 0
     moment = datetime(2014, 1, 6, tzinfo=timezone.utc)
     assert dispatcher.transforms_requested("nowhere", moment, moment) is False
+
+
+# ---------------------------------------------------------------------------- start-up
+
+
+def _run_worker_until_exit(environ: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([CELERY, "-A", "backdrop.transformers.worker", "worker", "-l", "info", "--pool", "solo"],
+                          env=environ, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+def _last_line(text: str) -> str:
+    return text.strip().splitlines()[-1]
+
+
+def test_a_worker_on_a_database_it_cannot_use_stops_with_one_line(tmp_path):
+    (tmp_path / "worker.db").write_bytes(b"not a database, " * 512)
+    result = _run_worker_until_exit(_broker_environ(tmp_path, "filesystem://"), tmp_path)
+    assert result.returncode != 0
+    assert _last_line(result.stderr) == "backdrop worker: cannot use the database: SQLite: file is not a database"
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "broker").exists()
+
+
+def test_a_worker_with_a_bad_setting_stops_with_one_line(tmp_path):
+    environ = {**_broker_environ(tmp_path, "filesystem://"), "BACKDROP_ENV": "staging"}
+    result = _run_worker_until_exit(environ, tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.strip() == ("backdrop worker: BACKDROP_ENV must be one of development, test, production, "
+                                     "not 'staging'")
+
+
+def test_the_broker_folders_are_made_when_the_worker_starts(tmp_path):
+    environ = _broker_environ(tmp_path, "filesystem://")
+    log = tmp_path / "worker.log"
+    worker = _start_worker(environ, log)
+    try:
+        ready = _wait_for(log, "ready.")
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(timeout=30)
+    assert ready, log.read_text(errors="replace")[-3000:]
+    assert sorted(p.name for p in (tmp_path / "broker").iterdir()) == ["control", "out", "processed"]

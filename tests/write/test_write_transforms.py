@@ -54,6 +54,21 @@ def test_put_patch_and_delete_request_nothing(client, tmp_path, dinosaurs):
     assert queued_tasks(tmp_path) == []
 
 
+def test_a_patch_of_a_timed_record_requests_transforms_over_its_old_and_new_time(client, tmp_path, dinosaurs):
+    post(client, {"_id": "x", "_timestamp": "2014-03-01T00:00:00Z"})
+    response = client.patch(f"{URL}/x", json={"_timestamp": "2014-01-02T00:00:00Z"}, headers=AUTH)
+    assert response.status_code == 200
+    assert [task["args"] for task in queued_tasks(tmp_path)][1:] == [
+        ["dinosaurs", "2014-01-02T00:00:00+00:00", "2014-03-01T00:00:00+00:00"]]
+
+
+def test_a_patch_of_an_untimed_record_and_a_delete_request_nothing(client, tmp_path, dinosaurs):
+    post(client, {"_id": "x", "name": "t-rex"})
+    assert client.patch(f"{URL}/x", json={"name": "raptor"}, headers=AUTH).status_code == 200
+    assert client.delete(f"{URL}/x", headers=AUTH).status_code == 200
+    assert queued_tasks(tmp_path) == []
+
+
 # ---------------------------------------------------------------------------- the endpoint
 
 

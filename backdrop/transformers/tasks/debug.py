@@ -6,10 +6,6 @@ import logging
 log = logging.getLogger(__name__)
 
 
-def check_options(options: dict) -> None:
-    """Any options are accepted and ignored."""
-
-
 def compute(rows: list[dict], options: dict, context=None) -> list[dict]:
     log.info("debug transform received %d rows: %r", len(rows), rows[:20])
     return []

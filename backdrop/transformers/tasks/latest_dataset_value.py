@@ -10,10 +10,6 @@ from .util import BadSourceData, encode_id, instant, text
 VALUE_KEYS = {"completion-rate": "rate", "digital-takeup": "rate", "user-satisfaction-score": "score"}
 
 
-def check_options(options: dict) -> None:
-    """No options."""
-
-
 def compute(rows: list[dict], options: dict, context) -> list[dict]:
     dated = [row for row in rows if row.get("_timestamp") is not None]
     if not dated:

@@ -20,10 +20,6 @@ COPIED = ("end_at", "period", "service_id", "type")
 SEASONAL = "seasonally-adjusted"
 
 
-def check_options(options: dict) -> None:
-    """No options."""
-
-
 def _newest(rows: list[dict], kind: str):
     return next((instant(r["_timestamp"]) for r in rows if r.get("type") == kind), None)
 

@@ -8,28 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .util import encode_id, number, require_text, text
-
-
-def check_options(options: dict) -> None:
-    keys = options.get("mapping-keys")
-    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
-        raise ValueError("options.mapping-keys must be a non-empty list of field names")
-    mappings = options.get("mappings")
-    if not isinstance(mappings, dict) or not mappings:
-        raise ValueError("options.mappings must be an object of category name → list of regexes")
-    for category, patterns in mappings.items():
-        if not isinstance(patterns, list) or len(patterns) != len(keys):
-            raise ValueError(f"options.mappings.{category} must list one regex per mapping key")
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except (re.error, TypeError):
-                raise ValueError(f"options.mappings.{category} has an invalid regex: {pattern!r}") from None
-    require_text(options, "mapped-attribute", "value-attribute")
-    other = options.get("other-mapping")
-    if other is not None and not isinstance(other, str):
-        raise ValueError("options.other-mapping must be a string")
+from .util import encode_id, number, text
 
 
 def category(values: list, options: dict) -> str | None:

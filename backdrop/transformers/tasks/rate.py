@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .util import buckets, encode_id, number, require_regex, require_text, text
-
-
-def check_options(options: dict) -> None:
-    require_text(options, "matchingAttribute", "valueAttribute")
-    require_regex(options, "numeratorMatcher", "denominatorMatcher")
+from .util import buckets, encode_id, number, text
 
 
 def _matching_sum(rows: list[dict], options: dict, pattern: str):

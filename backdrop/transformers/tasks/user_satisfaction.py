@@ -10,10 +10,6 @@ from .util import encode_id, number, text
 RATINGS = range(1, 6)
 
 
-def check_options(options: dict) -> None:
-    """No options."""
-
-
 def score(row: dict):
     total = number(row.get("total:sum"), "total:sum")
     if not total:

@@ -1,8 +1,7 @@
-"""Helpers shared by the transform tasks: ids, instants, option checks."""
+"""Helpers shared by the transform tasks: ids, instants, numbers, buckets."""
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -31,21 +30,6 @@ def instant(value) -> datetime | None:
     if moment is None:
         raise BadSourceData(f"{value!r} is not a date")
     return moment
-
-
-def require_text(options: dict, *names: str) -> None:
-    for name in names:
-        if not isinstance(options.get(name), str) or not options[name]:
-            raise ValueError(f"options.{name} is required and must be a non-empty string")
-
-
-def require_regex(options: dict, *names: str) -> None:
-    require_text(options, *names)
-    for name in names:
-        try:
-            re.compile(options[name])
-        except re.error as error:
-            raise ValueError(f"options.{name} is not a valid regular expression: {error}") from None
 
 
 def add_fields(records: list[dict], additional: dict) -> list[dict]:
