@@ -1,4 +1,4 @@
-"""Transform configurations (contract §3): validation, storage, matching and cycle checks.
+"""Transform configurations (docs/transforms.md): validation, storage, matching and cycle checks.
 
 A transform is refused when it is created or replaced, not discovered broken in the
 worker: its task must exist, its options must suit the task, its query parameters must be

@@ -36,7 +36,7 @@ class Outcome:
 
 
 def query_args(parameters: dict, earliest: datetime, latest: datetime, now: datetime) -> list[tuple[str, str]]:
-    """The read query for the input (transforms.md §3), as query-string pairs.
+    """The read query for the input (docs/transforms.md, "One run"), as query-string pairs.
 
     A single instant with a period asks for the period holding it (the original sent the
     instant itself, which non-raw data sets refuse as "start_at must be midnight").
@@ -59,7 +59,7 @@ def query_args(parameters: dict, earliest: datetime, latest: datetime, now: date
 
 
 def output_config(storage: Storage, source: dict, transform: dict) -> registry.DataSetConfig:
-    """The output data set, created on first run from the input's settings (transforms.md §4)."""
+    """The output data set, created on first run from the input's settings (docs/transforms.md, "One run")."""
     group, data_type = output_of(transform, source["data_group"])
     found = registry.find(storage, group, data_type)
     if found is not None:
@@ -118,7 +118,7 @@ def planned(storage: Storage, source: dict, visited: list[str]) -> list[dict]:
     """The transforms to run for a data set: those whose output is not already in the chain.
 
     Creation refuses cycles, but `*` inputs and later edits can still close one at run
-    time; the dropped transforms are logged (contract §3).
+    time; the dropped transforms are logged and the rest of the chain still runs.
     """
     chosen = []
     for transform in for_data_set(storage, source["data_group"], source["data_type"]):

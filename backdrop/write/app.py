@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _finish(response: Response) -> Response:
-    """No caching of any write answer, and one log line per request (write-api.md §12)."""
+    """No caching of any write answer, and one log line per request."""
     response.headers["Cache-Control"] = "no-cache"
     if request.method != "HEAD":
         log.info("%s %s %s Govuk-Request-Id=%s", request.method, request.url, response.status_code,

@@ -1,7 +1,7 @@
 """The record routes: /_status, /data/<group>/<type>[/…] and the legacy POST /<name>.
 
-Every data route checks in the same order (write-api.md §3.1): find the data set (404),
-check its token (401), then read the body. No route requests transforms after a write:
+Every data route checks in the same order: find the data set (404), check its token (401),
+then read the body (docs/write-api.md, "Order of checks and authentication"). No route requests transforms after a write:
 the DataSet's after-commit hook does (services.data_set), so the worker never looks for
 records that are not there yet. Only the manual trigger calls the dispatcher itself.
 """
@@ -32,7 +32,8 @@ NOT_CHANGES = "Expected a JSON object of the fields to change"
 
 
 class LegacyNameConverter(BaseConverter):
-    """A data-set name (contract §3) that is not reserved: `/data`, `/transforms`… never match."""
+    """A data-set name (lowercase letters, digits, `_`, `-`, at most 100 characters) that is
+    not reserved: `/data`, `/transforms`… never match."""
 
     reserved = "|".join(sorted(registry.RESERVED_NAMES))
     regex = rf"(?!(?:{reserved})\Z){registry.NAME_PATTERN}"
@@ -102,7 +103,7 @@ def _now() -> datetime:
 
 
 def _patch_bounds(changes: dict) -> tuple[datetime | None, datetime | None] | None:
-    """What the audit logs for a PATCH: the body's own `_start_at`/`_end_at` (write-api.md §11)."""
+    """What the audit logs for a PATCH: the body's own `_start_at`/`_end_at` (docs/write-api.md, "Audit log")."""
     if "_start_at" not in changes:
         return None
     try:
