@@ -52,3 +52,32 @@ def test_the_core_imports_nothing_of_the_apps_the_worker_flask_or_celery():
     found = {f"{path.relative_to(CORE)}: {name}"
              for path in sorted(CORE.rglob("*.py")) for name in imported_names(path) if _forbidden(name)}
     assert found == set()
+
+
+PACKAGE = CORE.parent
+DRIVERS = ("sqlite3", "psycopg", "psycopg_pool", "pymongo")
+# Each engine's own modules may import its driver; nothing else in the core may.
+DRIVER_OWNERS = {"sqlite3": "storage/sqlite", "psycopg": "storage/postgres", "psycopg_pool": "storage/postgres",
+                 "pymongo": "storage/mongo"}
+
+
+def _imports_of(folder: Path, prefixes: tuple[str, ...]) -> set[str]:
+    return {f"{path.relative_to(PACKAGE)}: {name}"
+            for path in sorted(folder.rglob("*.py")) for name in imported_names(path)
+            if any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)}
+
+
+def test_only_an_engines_own_modules_import_its_database_driver():
+    found = set()
+    for path in sorted(CORE.rglob("*.py")):
+        owner = str(path.relative_to(CORE).with_suffix(""))
+        for name in imported_names(path):
+            driver = name.split(".")[0]
+            if driver in DRIVERS and not owner.startswith(DRIVER_OWNERS[driver]):
+                found.add(f"{owner}: {name}")
+    assert found == set()
+
+
+def test_the_read_and_write_apps_import_nothing_of_each_other():
+    assert _imports_of(PACKAGE / "read", ("backdrop.write",)) == set()
+    assert _imports_of(PACKAGE / "write", ("backdrop.read",)) == set()
