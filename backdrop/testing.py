@@ -3,7 +3,9 @@
 The behave features, the end-to-end pytest tests and the benchmark all start the apps the
 way an operator does (`start-app.sh` under gunicorn, the Celery worker command) on free
 ports against throw-away databases; this module is the one place that knows how. It is
-test support, not runtime: it needs the `test` extras (requests), which no app process loads.
+test support, not runtime: it needs the `test` extras (requests, mongomock), which no app
+process loads. It also holds the one test double the project allows, mongomock standing
+in for a MongoDB server where none can be had (see MongomockClient).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -148,6 +151,132 @@ def fresh_postgres_database(server_url: str | None = None, prefix: str = "backdr
     finally:
         with psycopg.connect(server_url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- MongoDB: a fresh database on a real server, or of mongomock when there is none ----------
+
+MONGOMOCK_HOST = "mongomock.invalid"  # the host of URLs naming a database of this process's mongomock
+REPLICA_SET_HELLO = {"isWritablePrimary": True, "setName": "mongomock", "ok": 1.0}
+STANDALONE_HELLO = {"isWritablePrimary": True, "ok": 1.0}
+
+
+def mongo_server_url() -> str | None:
+    """The real MongoDB server of this run (BACKDROP_TEST_MONGO_URL), if there is one."""
+    return os.environ.get("BACKDROP_TEST_MONGO_URL") or None
+
+
+def mongo_unavailable() -> str | None:
+    """Why this machine cannot test the MongoDB engine (on the server, or else on mongomock)."""
+    try:
+        import backdrop.core.storage.mongo  # noqa: F401
+        if mongo_server_url() is None:
+            import mongomock  # noqa: F401
+    except ImportError as error:
+        return f"the engine or mongomock does not import ({error})"
+    return None
+
+
+@contextmanager
+def fresh_mongo_database(server_url: str | None = None, prefix: str = "backdrop_test"):
+    """A new, empty database for one run, dropped afterwards; yields its URL.
+
+    On the server `server_url` (default: BACKDROP_TEST_MONGO_URL) when there is one, else
+    in this process's mongomock (a `mongodb://mongomock.invalid/NAME` URL, which only
+    `open_mongo_database` opens).
+    """
+    server_url = server_url or mongo_server_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    if server_url is None:
+        try:
+            yield f"mongodb://{MONGOMOCK_HOST}/{name}"
+        finally:
+            mongomock_server().drop_database(name)
+        return
+    import pymongo
+
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    finally:
+        with pymongo.MongoClient(server_url, serverSelectionTimeoutMS=10_000) as client:
+            client.drop_database(name)
+
+
+def open_mongo_database(url: str, **options):
+    """The MongoDB engine on `url`: through open_storage for a real server, or on mongomock."""
+    from backdrop.core.storage import open_storage
+    from backdrop.core.storage.mongo import MongoStorage
+
+    if urlsplit(url).hostname != MONGOMOCK_HOST:
+        return open_storage(url, **options)
+    return MongoStorage(url, urlsplit(url).path.lstrip("/"), auto_migrate=options.get("auto_migrate", True),
+                        client_factory=lambda: MongomockClient(mongomock_server()))
+
+
+@cache
+def mongomock_server():
+    """This process's mongomock "server": every engine opened on it sees the same databases."""
+    import mongomock
+
+    return mongomock.MongoClient()
+
+
+class MongomockClient:
+    """mongomock's client given the two things the MongoDB engine needs and mongomock lacks.
+
+    * `admin.command("hello")` answers as a replica-set member would (REPLICA_SET_HELLO),
+      or as `hello` says (STANDALONE_HELLO: the engine must refuse to start).
+    * `start_session()` gives a session whose transaction runs its callback once, directly.
+      So on mongomock a batch is whole or nothing only because the engine checks and encodes
+      it before writing anything (tests/storage/test_storage_saving.py: a batch that fails
+      midway); that a failure during the writes is rolled back is tested only on a real
+      server (tests/storage/test_mongo_engine.py, with BACKDROP_TEST_MONGO_URL).
+
+    mongomock hands back Python values as they went in, so the engine's BSON codec options
+    (64-bit integers decoded as int) are not passed on: mongomock refuses type registries.
+    """
+
+    def __init__(self, server, hello: dict | None = None) -> None:
+        self._server = server
+        self.admin = _MongomockAdmin(REPLICA_SET_HELLO if hello is None else hello)
+
+    def get_database(self, name: str, codec_options=None):
+        return self._server.get_database(name)
+
+    def start_session(self) -> "_TransactionStandIn":
+        return _TransactionStandIn()
+
+    def close(self) -> None:
+        """Nothing: the mock server outlives every engine opened on it, as a real one does."""
+
+
+class _MongomockAdmin:
+    def __init__(self, hello: dict) -> None:
+        self._hello = hello
+
+    def command(self, name: str) -> dict:
+        if name != "hello":
+            raise NotImplementedError(f"the mongomock stand-in answers only hello, not {name}")
+        return dict(self._hello)
+
+
+class _TransactionStandIn:
+    """A session whose transaction just runs the callback (mongomock has no transactions).
+
+    It is false in a boolean test: mongomock refuses any true `session` argument ("does not
+    handle sessions yet"), and this one stands for no session at all.
+    """
+
+    def __enter__(self) -> "_TransactionStandIn":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def __bool__(self) -> bool:
+        return False
+
+    def with_transaction(self, callback, **_options):
+        return callback(self)
 
 
 @dataclass

@@ -9,6 +9,11 @@ take their databases from here, so none of them names an engine.
 prints, one a line, the engines this machine can run the HTTP tests (behave) on: those
 shared between processes, since the apps run as separate processes. For each other engine
 it prints `SKIP <engine>: <reason>` on standard error.
+
+A test double may stand in for an engine's server where none can be had (mongomock for
+MongoDB, the only one the project allows): the row then says how tests open its databases
+(`open`) and which capabilities of the engine they lack (`lacking`, with the reason), so
+the tests needing those are skipped with that reason instead of failing.
 """
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
+from backdrop.core.storage import open_storage
+from backdrop.core.storage.base import Storage
 from backdrop.core.storage.engines import ENGINES, Capability, Engine, engine_named
 
 # The engine every other one is compared with in the contract suite.
@@ -37,6 +44,10 @@ class EngineSupport:
     # Empties a database for the next test, when that is cheaper than a new database
     # (None: tests take a new database each).
     empty: Callable[[str], None] | None = None
+    # Opens a URL that `database` yielded, with open_storage's options.
+    open: Callable[..., Storage] = open_storage
+    # Capabilities of the engine that the databases tests get here lack: {capability: why}.
+    lacking: Callable[[], dict[Capability, str]] = dict
 
 
 @contextmanager
@@ -83,11 +94,41 @@ def empty_postgres(url: str) -> None:
             conn.execute("TRUNCATE backdrop_records, backdrop_data_sets, backdrop_documents")
 
 
+@contextmanager
+def _mongo_database(folder: Path, label: str, server_url: str | None = None) -> Iterator[str]:
+    from backdrop.testing import fresh_mongo_database
+
+    with fresh_mongo_database(server_url, prefix=f"backdrop_{label}") as url:
+        yield url
+
+
+def _open_mongo(url: str, **options) -> Storage:
+    from backdrop.testing import open_mongo_database
+
+    return open_mongo_database(url, **options)
+
+
+def _mongo_unavailable() -> str | None:
+    from backdrop.testing import mongo_unavailable
+
+    return mongo_unavailable()
+
+
+MONGOMOCK = "needs a real MongoDB server: mongomock stands in for one inside this process (set BACKDROP_TEST_MONGO_URL)"
+
+
+def _mongo_lacking() -> dict[Capability, str]:
+    if os.environ.get("BACKDROP_TEST_MONGO_URL"):
+        return {}
+    return {Capability.SHARED_BETWEEN_PROCESSES: MONGOMOCK}
+
+
 SUPPORT: dict[str, EngineSupport] = {
     support.engine: support for support in (
         EngineSupport("memory", _memory_database),
         EngineSupport("sqlite", _sqlite_database),
         EngineSupport("postgres", _postgres_database, _postgres_unavailable, empty_postgres),
+        EngineSupport("mongo", _mongo_database, _mongo_unavailable, open=_open_mongo, lacking=_mongo_lacking),
     )
 }
 
@@ -109,7 +150,8 @@ def http_engines() -> tuple[list[str], dict[str, str]]:
         reason = None
         if not engine.has(Capability.SHARED_BETWEEN_PROCESSES):
             reason = "one process only; the HTTP tests run the apps as separate processes"
-        reason = reason or unavailable(engine)
+        reason = reason or unavailable(engine) or support_for(engine.name).lacking().get(
+            Capability.SHARED_BETWEEN_PROCESSES)
         if reason:
             skipped[engine.name] = reason
         else:

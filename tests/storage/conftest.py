@@ -7,8 +7,9 @@ Databases come from the test support of each engine (backdrop/testing_engines.py
 engine left out is named, with the reason, in a `SKIP <engine>: <why>` line at the end of
 the run.
 
-`@pytest.mark.needs(Capability.X)` skips a test on the engines without that capability;
-the reason names both, and the end of the run counts such skips per engine.
+`@pytest.mark.needs(Capability.X)` skips a test on the engines without that capability,
+and on those whose test double here lacks it (mongomock for MongoDB: not shared between
+processes); the reason names both, and the end of the run counts such skips per engine.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 
-from backdrop.core.storage import open_storage
 from backdrop.core.storage.engines import ENGINES, engine_named
 from backdrop.testing_engines import REFERENCE, support_for, unavailable
 
@@ -43,10 +43,19 @@ def pytest_collection_modifyitems(config, items):
         names = [params.params[key] for key in ENGINE_PARAMETERS if params and key in params.params]
         if not names:
             raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.needs is for tests of an engine fixture")
-        lacking = [capability for capability in wanted if not engine_named(names[0]).has(capability)]
-        if lacking:
-            item.add_marker(pytest.mark.skip(
-                reason=f"{NEEDS_PREFIX} {names[0]} lacks {', '.join(c.name for c in lacking)}"))
+        reason = _lacking(names[0], wanted)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"{NEEDS_PREFIX} {names[0]} lacks {reason}"))
+
+
+def _lacking(name: str, wanted) -> str | None:
+    """The capabilities of `wanted` that the engine, or its test double here, lacks (and why)."""
+    lacking = [capability.name for capability in wanted if not engine_named(name).has(capability)]
+    if lacking:
+        return ", ".join(lacking)
+    doubled = support_for(name).lacking()
+    lacking = [f"{capability.name} ({doubled[capability]})" for capability in wanted if capability in doubled]
+    return ", ".join(lacking) or None
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -97,8 +106,8 @@ def _fresh_database(name: str, shared_database, tmp_path):
 
 
 @contextmanager
-def _opened(url: str):
-    storage = open_storage(url, pool_size=4)
+def _opened(name: str, url: str):
+    storage = support_for(name).open(url, pool_size=4)
     try:
         yield storage
     finally:
@@ -114,12 +123,12 @@ def engine_database(request, shared_database, tmp_path):
 
 @pytest.fixture
 def engine(engine_database):
-    with _opened(engine_database[1]) as storage:
+    with _opened(*engine_database) as storage:
         yield storage
 
 
 @pytest.fixture(params=REAL_ENGINES)
 def real_engine(request, shared_database, tmp_path):
     """Every engine but the reference, for comparing answers against the memory engine."""
-    with _fresh_database(request.param, shared_database, tmp_path) as (_, url), _opened(url) as storage:
+    with _fresh_database(request.param, shared_database, tmp_path) as database, _opened(*database) as storage:
         yield storage

@@ -80,6 +80,6 @@ def test_a_storage_failure_is_a_500_json_error(tmp_path):
     assert response.json["message"].startswith("Internal Server Error: ")
 
 
-def test_a_mongodb_url_stops_the_write_app_from_starting(tmp_path):
-    with pytest.raises(UnsupportedDatabase, match="MongoDB engine has not landed"):
-        build_app(tmp_path, BACKDROP_DATABASE_URL="mongodb://localhost:27017/backdrop")
+def test_an_unsupported_database_url_stops_the_write_app_from_starting(tmp_path):
+    with pytest.raises(UnsupportedDatabase, match="Unsupported BACKDROP_DATABASE_URL 'mysql'"):
+        build_app(tmp_path, BACKDROP_DATABASE_URL="mysql://localhost:3306/backdrop")

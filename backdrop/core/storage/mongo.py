@@ -1,0 +1,389 @@
+"""The MongoDB engine (pymongo 4; MongoDB 6.0 or newer, a replica set or a sharded cluster).
+
+The database is the one the URL names, `mongodb://HOST:PORT/DBNAME?replicaSet=rs0`:
+
+* `records`: the records of every data set in ONE collection, one document per record:
+  `{_id: ObjectId, d: data-set name, i: the record's _id, s: write order (a number of the
+  version counter, as the SQL engines' seq), t: _timestamp in µs since the epoch (null
+  when absent), u: _updated_at in µs (null when absent), z: the record's size in bytes
+  (base.record_size), r: the record exactly as a raw query returns it (dates as their UTC
+  isoformat(), the six _<period>_start_at keys included)}`. Indexes: unique (d, i), and
+  (d, t), (d, s), (d, u). One collection rather than one per data set, as the SQL engines
+  do it: creating and deleting a data set is a document and a delete, not a collection
+  with its indexes to build and drop; names meet no namespace-length limit; one set of
+  indexes serves all; `last_updated` is one `$group`.
+* `data_sets`: `{_id: name, data_group, data_type, config, version}`, unique
+  (data_group, data_type).
+* `documents`: `{_id: {kind, key}, kind, key, body}`, listed by key in code-point order.
+* `counters`: `{_id: "version", n}`, the database-wide version sequence.
+* `schema_versions` and `schema_lock`: see mongo_schema.py.
+
+`config` and `body` are JSON text, not embedded documents: configurations hold JSON
+Schemas (`$schema`, `$ref`, patterns full of dots) and documents hold whatever an
+administrator sent, and as text no key of theirs is ever read as an operator or a path.
+
+Every write runs in one multi-document transaction (a batch is stored whole or not at
+all), which MongoDB offers only on replica sets (one node is enough) and sharded
+clusters: on a standalone server the engine refuses to start, saying how to fix it.
+Every write transaction increments the counter document, so concurrent writers conflict
+there and MongoDB retries one of them (`with_transaction`): writes are serialised, as
+SQLite's write lock and PostgreSQL's row lock serialise them. Reads are aggregation
+pipelines run in the server (mongo_pipeline.py); records are encoded in mongo_codec.py.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Callable, Iterator, Sequence, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import orjson
+from pymongo import MongoClient, ReturnDocument
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from backdrop.core.timeseries import EPOCH
+
+from .base import (
+    AggregateQuery,
+    AggregateRow,
+    AlreadyExists,
+    NotFound,
+    RecordQuery,
+    SchemaError,
+    Storage,
+    StorageError,
+)
+from .migrations import VersionedSchema, start_up
+from .mongo_codec import CODEC_OPTIONS, prepare
+from .mongo_pipeline import aggregate_pipeline, decode_aggregate, find_pipeline, last_updated_pipeline
+from .mongo_schema import COUNTERS, DATA_SETS, DOCUMENTS, MIGRATIONS, RECORDS, VERSION_COUNTER, MongoSchemaStore
+
+EXAMPLE_URL = "mongodb://HOST:PORT/DBNAME?replicaSet=rs0"
+SERVER_SELECTION_MS = 10_000  # how long a first use waits for the server, unless the URL says
+T = TypeVar("T")
+
+
+class NotAReplicaSet(SchemaError):
+    """The server cannot run transactions (a standalone mongod): no process may start on it."""
+
+
+def replica_set_refusal(hello: dict) -> str | None:
+    """Why a server answering `hello` so cannot hold Backdrop's data, or None when it can.
+
+    A replica-set member names its set (`setName`); a mongos answers `msg: isdbgrid`.
+    Anything else is a standalone server, which has no transactions.
+    """
+    if hello.get("setName") or hello.get("msg") == "isdbgrid":
+        return None
+    return ("MongoDB is a standalone server, and Backdrop stores every batch in a transaction, which needs"
+            " a replica set: start mongod with --replSet rs0, run rs.initiate() once in mongosh, then add"
+            " ?replicaSet=rs0 to BACKDROP_DATABASE_URL")
+
+
+@contextmanager
+def _translated(taken: Callable[[DuplicateKeyError], AlreadyExists] | None = None):
+    """Driver errors become StorageError (a unique index refusing a write: AlreadyExists)."""
+    try:
+        yield
+    except DuplicateKeyError as error:
+        raise (taken(error) if taken else AlreadyExists(f"MongoDB: {error}")) from error
+    except PyMongoError as error:
+        raise StorageError(f"MongoDB: {error}") from error
+
+
+def _from_micros(value: int) -> datetime:
+    from datetime import timedelta
+
+    return EPOCH + timedelta(microseconds=value)
+
+
+class MongoStorage(VersionedSchema, Storage):
+    """Storage in one MongoDB database, through a client opened on first use in each process."""
+
+    MIGRATIONS = MIGRATIONS
+
+    def __init__(self, url: str, database: str, *, auto_migrate: bool = True,
+                 client_factory: Callable[[], Any] | None = None) -> None:
+        """`client_factory` makes the client (a pymongo.MongoClient for `url` unless given)."""
+        self._url = url
+        self._database_name = database
+        self._auto_migrate = auto_migrate
+        self._client_factory = client_factory or self._connect
+        self._lock = threading.Lock()
+        self._client_object: Any = None
+        self._client_pid = 0
+        self._schema_ready = False
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: str, *, auto_migrate: bool = True, **_options) -> "MongoStorage":
+        """`mongodb://HOST:PORT/DBNAME?replicaSet=rs0` (or `mongodb+srv://…/DBNAME`); nothing
+        connects until first use. The pool size means nothing here: pymongo keeps its own
+        pool in each process (`maxPoolSize` in the URL)."""
+        database = unquote(urlsplit(url).path.lstrip("/"))
+        if not database:
+            raise StorageError(f"A MongoDB URL must name its database: {EXAMPLE_URL}")
+        return cls(url, database, auto_migrate=auto_migrate)
+
+    # --- the client, the start-up checks and transactions -------------------------------
+
+    def _connect(self) -> MongoClient:
+        options = {} if "serverselectiontimeoutms" in self._url.lower() else {
+            "serverSelectionTimeoutMS": SERVER_SELECTION_MS}
+        return MongoClient(self._url, **options)
+
+    def _client(self) -> Any:
+        """This process's client, made on first use (and again in a forked child), once the
+        server has been found able to run transactions."""
+        with self._lock:
+            if self._closed:
+                raise StorageError("The storage has been closed")
+            if self._client_object is None or self._client_pid != os.getpid():
+                with _translated():
+                    client = self._client_factory()
+                    try:
+                        refusal = replica_set_refusal(client.admin.command("hello"))
+                    except BaseException:
+                        client.close()
+                        raise
+                if refusal:
+                    client.close()
+                    raise NotAReplicaSet(refusal)
+                self._client_object, self._client_pid = client, os.getpid()
+            return self._client_object
+
+    def _database_of(self, client: Any) -> Database:
+        with _translated():
+            return client.get_database(self._database_name, codec_options=CODEC_OPTIONS)
+
+    def _database(self) -> Database:
+        """The database, its schema checked once (see migrations.start_up)."""
+        database = self._database_of(self._client())
+        if not self._schema_ready:
+            start_up(self, self._auto_migrate)
+            self._schema_ready = True
+        return database
+
+    @contextmanager
+    def _schema_store(self) -> Iterator[MongoSchemaStore]:
+        database = self._database_of(self._client())
+        with _translated():
+            yield MongoSchemaStore(database)
+
+    def _write(self, work: Callable[[Database, ClientSession], T],
+               taken: Callable[[DuplicateKeyError], AlreadyExists] | None = None) -> T:
+        """`work(database, session)` in one transaction, retried by the driver on a conflict."""
+        database = self._database()
+        with _translated(taken), self._client().start_session() as session:
+            return session.with_transaction(lambda s: work(database, s), read_concern=ReadConcern("snapshot"),
+                                            write_concern=WriteConcern("majority"))
+
+    @staticmethod
+    def _take_versions(database: Database, session: ClientSession, count: int = 1) -> int:
+        """Reserve `count` numbers of the database-wide sequence; returns the last one."""
+        counter = database[COUNTERS].find_one_and_update(
+            {"_id": VERSION_COUNTER}, {"$inc": {"n": count}}, upsert=True,
+            return_document=ReturnDocument.AFTER, session=session)
+        return counter["n"]
+
+    def _bump(self, database: Database, session: ClientSession, name: str) -> None:
+        database[DATA_SETS].update_one({"_id": name}, {"$set": {"version": self._take_versions(database, session)}},
+                                       session=session)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            client, self._client_object = self._client_object, None
+        if client is not None and self._client_pid == os.getpid():
+            client.close()
+
+    # --- data-set configurations ---------------------------------------------------------
+
+    def create_data_set(self, config: dict) -> None:
+        missing = [key for key in ("name", "data_group", "data_type") if key not in config]
+        if missing:
+            raise ValueError(f"configuration lacks {', '.join(missing)}")
+        name, group, kind = config["name"], config["data_group"], config["data_type"]
+        body = orjson.dumps(config).decode()
+
+        def work(database: Database, session: ClientSession) -> None:
+            data_sets = database[DATA_SETS]
+            if data_sets.find_one({"_id": name}, {"_id": 1}, session=session):
+                raise AlreadyExists(f"Data set '{name}' already exists")
+            if data_sets.find_one({"data_group": group, "data_type": kind}, {"_id": 1}, session=session):
+                raise _pair_taken(group, kind)
+            data_sets.insert_one({"_id": name, "data_group": group, "data_type": kind, "config": body,
+                                  "version": self._take_versions(database, session)}, session=session)
+
+        self._write(work, lambda error: _taken(error, name, group, kind))
+
+    def replace_data_set(self, name: str, config: dict) -> None:
+        group, kind = config["data_group"], config["data_type"]
+        body = orjson.dumps(config).decode()
+
+        def work(database: Database, session: ClientSession) -> None:
+            data_sets = database[DATA_SETS]
+            if not data_sets.find_one({"_id": name}, {"_id": 1}, session=session):
+                raise NotFound(f"No data set named '{name}'")
+            if data_sets.find_one({"data_group": group, "data_type": kind, "_id": {"$ne": name}}, {"_id": 1},
+                                  session=session):
+                raise _pair_taken(group, kind)
+            data_sets.update_one({"_id": name}, {"$set": {
+                "data_group": group, "data_type": kind, "config": body,
+                "version": self._take_versions(database, session)}}, session=session)
+
+        self._write(work, lambda error: _taken(error, name, group, kind))
+
+    def delete_data_set(self, name: str) -> bool:
+        def work(database: Database, session: ClientSession) -> bool:
+            if not database[DATA_SETS].delete_one({"_id": name}, session=session).deleted_count:
+                return False
+            database[RECORDS].delete_many({"d": name}, session=session)
+            return True
+
+        return self._write(work)
+
+    def _configs(self, query: dict) -> list[dict]:
+        with _translated():
+            found = self._database()[DATA_SETS].find(query, {"config": 1}).sort("_id", 1)
+            return [orjson.loads(document["config"]) for document in found]
+
+    def get_data_set(self, name: str) -> dict | None:
+        found = self._configs({"_id": name})
+        return found[0] if found else None
+
+    def find_data_set(self, data_group: str, data_type: str) -> dict | None:
+        found = self._configs({"data_group": data_group, "data_type": data_type})
+        return found[0] if found else None
+
+    def list_data_sets(self) -> list[dict]:
+        return self._configs({})
+
+    def data_set_version(self, name: str) -> int | None:
+        with _translated():
+            found = self._database()[DATA_SETS].find_one({"_id": name}, {"version": 1})
+        return None if found is None else found["version"]
+
+    # --- other administration documents (single-document writes: atomic without a transaction)
+
+    def put_document(self, kind: str, key: str, document: dict, *, create: bool) -> None:
+        body = orjson.dumps(document).decode()
+        documents = self._database()[DOCUMENTS]
+        if create:
+            with _translated(lambda error: AlreadyExists(f"{kind} '{key}' already exists")):
+                documents.insert_one({"_id": {"kind": kind, "key": key}, "kind": kind, "key": key, "body": body})
+            return
+        with _translated():
+            replaced = documents.update_one({"kind": kind, "key": key}, {"$set": {"body": body}})
+        if not replaced.matched_count:
+            raise NotFound(f"No {kind} '{key}'")
+
+    def get_document(self, kind: str, key: str) -> dict | None:
+        with _translated():
+            found = self._database()[DOCUMENTS].find_one({"kind": kind, "key": key}, {"body": 1})
+        return None if found is None else orjson.loads(found["body"])
+
+    def list_documents(self, kind: str) -> list[dict]:
+        with _translated():
+            found = self._database()[DOCUMENTS].find({"kind": kind}, {"body": 1}).sort("key", 1)
+            return [orjson.loads(document["body"]) for document in found]
+
+    def delete_document(self, kind: str, key: str) -> bool:
+        with _translated():
+            return bool(self._database()[DOCUMENTS].delete_one({"kind": kind, "key": key}).deleted_count)
+
+    # --- records -------------------------------------------------------------------------
+
+    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
+        documents = prepare(name, records)  # a record that cannot be stored fails here, before any write
+
+        def work(database: Database, session: ClientSession) -> None:
+            version = self._take_versions(database, session, len(documents) + 1)
+            first = version - len(documents)
+            if documents:
+                database[RECORDS].delete_many({"d": name, "i": {"$in": [document["i"] for document in documents]}},
+                                              session=session)
+                database[RECORDS].insert_many([dict(document, s=first + position)
+                                               for position, document in enumerate(documents)], session=session)
+            if capped_size and capped_size > 0:
+                _evict(database, session, name, capped_size)
+            database[DATA_SETS].update_one({"_id": name}, {"$set": {"version": version}}, session=session)
+
+        self._write(work)
+
+    def empty_data_set(self, name: str) -> None:
+        def work(database: Database, session: ClientSession) -> None:
+            database[RECORDS].delete_many({"d": name}, session=session)
+            self._bump(database, session, name)
+
+        self._write(work)
+
+    def get_record(self, name: str, record_id: str) -> dict | None:
+        with _translated():
+            found = self._database()[RECORDS].find_one({"d": name, "i": record_id}, {"r": 1})
+        return None if found is None else found["r"]
+
+    def delete_record(self, name: str, record_id: str) -> bool:
+        def work(database: Database, session: ClientSession) -> bool:
+            if not database[RECORDS].delete_one({"d": name, "i": record_id}, session=session).deleted_count:
+                return False
+            self._bump(database, session, name)
+            return True
+
+        return self._write(work)
+
+    def last_updated(self) -> dict[str, datetime]:
+        with _translated():
+            found = list(self._database()[RECORDS].aggregate(last_updated_pipeline()))
+        return {document["_id"]: _from_micros(document["u"]) for document in found if document["u"] is not None}
+
+    def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
+        pipeline = find_pipeline(name, query)
+        with _translated():
+            cursor = self._database()[RECORDS].aggregate(pipeline, allowDiskUse=True)
+        return _stream(cursor)
+
+    def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
+        pipeline = aggregate_pipeline(name, query)  # UnsupportedQuery for a bucketing it cannot compute
+        with _translated():
+            documents = list(self._database()[RECORDS].aggregate(pipeline, allowDiskUse=True))
+        return decode_aggregate(documents, query)
+
+
+def _stream(cursor) -> Iterator[dict]:
+    """Records decoded one batch at a time as the caller iterates."""
+    with _translated():
+        yield from cursor
+
+
+def _evict(database: Database, session: ClientSession, name: str, capped_size: int) -> None:
+    """Delete the oldest-written records until the data set's size is at most `capped_size`."""
+    records = database[RECORDS]
+    totals = list(records.aggregate([{"$match": {"d": name}}, {"$group": {"_id": None, "z": {"$sum": "$z"}}}],
+                                    session=session))
+    total = totals[0]["z"] if totals else 0
+    last = None
+    if total <= capped_size:
+        return
+    for document in records.find({"d": name}, {"s": 1, "z": 1}, session=session).sort("s", 1):
+        if total <= capped_size:
+            break
+        total, last = total - document["z"], document["s"]
+    records.delete_many({"d": name, "s": {"$lte": last}}, session=session)
+
+
+def _pair_taken(group: str, kind: str) -> AlreadyExists:
+    return AlreadyExists(f"A data set for {group}/{kind} already exists")
+
+
+def _taken(error: DuplicateKeyError, name: str, group: str, kind: str) -> AlreadyExists:
+    """Which unique index refused a concurrent create or replace."""
+    if "data_group" in ((error.details or {}).get("keyPattern") or {}):
+        return _pair_taken(group, kind)
+    return AlreadyExists(f"Data set '{name}' already exists")
