@@ -53,6 +53,15 @@ else
   export BACKDROP_TEST_RABBITMQ=0
 fi
 
+# MongoDB: a real server only when BACKDROP_TEST_MONGO_URL names one (a replica set, e.g.
+# mongodb://127.0.0.1:27017/?replicaSet=rs0); otherwise the contract suite runs on mongomock
+# and the tests needing a real server (several processes, HTTP, transactions) are skipped.
+if [ -n "${BACKDROP_TEST_MONGO_URL:-}" ]; then
+  echo "mongo engine: real server at $(printf '%s' "$BACKDROP_TEST_MONGO_URL" | sed -E 's#//[^@/]*@#//***@#')"
+else
+  echo "mongo engine: mongomock, not a real server"
+fi
+
 export BACKDROP_ENV=test
 status=0
 

@@ -80,7 +80,8 @@ ENV = Setting("BACKDROP_ENV", "env", "development", _environment, "`development`
 SETTINGS: tuple[Setting, ...] = (
     ENV,
     Setting("BACKDROP_DATABASE_URL", "database_url", f"sqlite:///{REPOSITORY_MARK}/var/backdrop.db", _text,
-            "`sqlite:///relative/path`, `sqlite:////absolute/path`, or `postgresql://user@host:port/db`"),
+            "`sqlite:///relative/path`, `sqlite:////absolute/path`, `postgresql://user@host:port/db`, or "
+            "`mongodb://host:port/db?replicaSet=rs0`"),
     Setting("BACKDROP_BROKER_URL", "broker_url", "filesystem://", _text,
             "Celery broker: `filesystem://` (embedded), `amqp://…` (RabbitMQ), `redis://…`"),
     Setting("BACKDROP_BROKER_FOLDER", "broker_folder", f"{REPOSITORY_MARK}/var/broker", _text,

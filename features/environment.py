@@ -129,7 +129,11 @@ def _choose_database(context) -> str:
     if not engine.has(Capability.SHARED_BETWEEN_PROCESSES):
         raise RuntimeError(f"BACKDROP_TEST_ENGINE={engine.name!r} lives in one process;"
                            " the apps run as separate processes")
-    database = testing_engines.support_for(engine.name).database(context.tmp, "features", None)
+    support = testing_engines.support_for(engine.name)
+    doubled = support.lacking().get(Capability.SHARED_BETWEEN_PROCESSES)
+    if doubled:
+        raise RuntimeError(f"BACKDROP_TEST_ENGINE={engine.name!r} {doubled}")
+    database = support.database(context.tmp, "features", None)
     url = database.__enter__()
     context.database = database
     return url

@@ -9,6 +9,7 @@ from backdrop.core import dashboards, registry
 from backdrop.core.data_set import DataSet
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import RecordQuery
+from backdrop.testing import fresh_mongo_database, open_mongo_database
 from tools import json_to_csv, replicate
 
 
@@ -52,3 +53,37 @@ def test_replicate_copies_configurations_records_and_documents(databases):
     assert list(target.find("alpha", RecordQuery())) == list(source.find("alpha", RecordQuery()))
     assert target.get_data_set("beta") is None
     assert dashboards.get(target, "dash")["data_sets"] == ["alpha"]
+
+
+def _everything(storage) -> str:
+    """Every configuration with its records, and every document, as the engine answers them:
+    as JSON text, where 2 and 2.0, or 1 and true, differ."""
+    return json.dumps({"data_sets": {config["name"]: (config, list(storage.find(config["name"], RecordQuery())))
+                          for config in storage.list_data_sets()},
+            "dashboards": storage.list_documents("dashboards"),
+            "transforms": storage.list_documents("transforms")})
+
+
+def test_replicate_copies_sqlite_to_mongodb_and_back_without_loss(tmp_path):
+    """On mongomock unless BACKDROP_TEST_MONGO_URL names a real server."""
+    source, back = open_storage(f"sqlite:///{tmp_path}/a.db"), open_storage(f"sqlite:///{tmp_path}/b.db")
+    config = registry.create(source, {"name": "mixed", "data_group": "mixed", "data_type": "t",
+                                      "schema": {"$schema": "http://json-schema.org/draft-04/schema#"}})
+    DataSet(source, config).store([
+        {"_id": "a", "_timestamp": "2014-01-06T10:11:12.000345+01:00", "fl": 0.30000000000000004,
+         "tiny": 1e-07, "whole": 2.0, "big": 2**63 - 1, "tr": True, "nu": None, "st": "café ☕ 😀\x00"},
+        {"_id": "b", "other": "no timestamp", "flag": False},
+    ])
+    _fill(source, "capped", 3)
+    dashboards.create(source, {"slug": "dash", "data_sets": ["mixed"]})
+    with fresh_mongo_database(prefix="backdrop_replicate") as url:
+        middle = open_mongo_database(url)
+        try:
+            replicate.replicate(source, middle, only=set(), exclude=set(), say=lambda line: None)
+            replicate.replicate(middle, back, only=set(), exclude=set(), say=lambda line: None)
+            assert _everything(middle) == _everything(source)
+        finally:
+            middle.close()
+    assert _everything(back) == _everything(source)
+    assert '"big": 9223372036854775807, "tr": true' in _everything(back)
+    source.close(), back.close()

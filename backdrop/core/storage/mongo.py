@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import orjson
+from bson.errors import BSONError
 from pymongo import MongoClient, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
@@ -93,7 +94,7 @@ def _translated(taken: Callable[[DuplicateKeyError], AlreadyExists] | None = Non
         yield
     except DuplicateKeyError as error:
         raise (taken(error) if taken else AlreadyExists(f"MongoDB: {error}")) from error
-    except PyMongoError as error:
+    except (PyMongoError, BSONError) as error:  # BSONError: a document over 16 MB, say
         raise StorageError(f"MongoDB: {error}") from error
 
 
