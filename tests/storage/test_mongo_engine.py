@@ -7,6 +7,7 @@ that needs real transactions says so and is skipped on mongomock.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import cache
 
 import bson
 import pytest
@@ -49,9 +50,14 @@ def stored(url: str):
     name = url.split("?")[0].rsplit("/", 1)[1]
     if MONGOMOCK_HOST in url:
         return mongomock_server().get_database(name)
+    return _server_client().get_database(name, codec_options=CODEC_OPTIONS)
+
+
+@cache
+def _server_client():
     import pymongo
 
-    return pymongo.MongoClient(mongo_server_url()).get_database(name, codec_options=CODEC_OPTIONS)
+    return pymongo.MongoClient(mongo_server_url())
 
 
 # --- start-up -------------------------------------------------------------------------
@@ -225,3 +231,28 @@ def test_a_batch_failing_in_the_server_midway_is_rolled_back(engine):
         engine.save_records("ds", [record("old", v=2), record("huge", text="x" * (17 * 1024 * 1024))])
     assert [found["v"] for found in engine.find("ds", RecordQuery())] == [1]
     assert engine.data_set_version("ds") == version
+
+
+@pytest.mark.skipif(mongo_server_url() is None, reason=MONGOMOCK)
+def test_concurrent_writers_conflict_on_the_counter_and_are_retried_not_lost(engine, url):
+    import threading
+
+    engine.create_data_set(CONFIG)
+    engines = [open_mongo_database(url) for _ in range(4)]
+    errors = []
+
+    def write(writer, number: int) -> None:
+        try:
+            for batch in range(5):
+                writer.save_records("ds", [record(f"w{number}b{batch}r{i}") for i in range(3)])
+        except Exception as error:  # reported below: a thread's exception would be lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(writer, n)) for n, writer in enumerate(engines)]
+    [thread.start() for thread in threads]
+    [thread.join(120) for thread in threads]
+    [writer.close() for writer in engines]
+    assert errors == []
+    orders = [document["s"] for document in stored(url).records.find({"d": "ds"})]
+    assert len(orders) == len(set(orders)) == 60
+    assert engine.data_set_version("ds") > max(orders)
