@@ -1,8 +1,10 @@
 """The engines the storage contract suite runs against, each fresh for every test.
 
 `engine` is parametrised over every engine of the table (backdrop/core/storage/engines.py)
-this machine has: `memory` (the reference), `sqlite` (a new file under tmp_path) and
-`postgres` (when BACKDROP_TEST_POSTGRES=1: one database per run, emptied before each test).
+this machine has: `memory` (the reference), `sqlite` (a new file under tmp_path),
+`postgres` (when BACKDROP_TEST_POSTGRES=1: one database per run, emptied before each test)
+and `mongo` (a new database per test, on BACKDROP_TEST_MONGO_URL's server or else on
+mongomock, opened through the support's `open`).
 Databases come from the test support of each engine (backdrop/testing_engines.py). An
 engine left out is named, with the reason, in a `SKIP <engine>: <why>` line at the end of
 the run.
