@@ -1,4 +1,4 @@
-"""The raw-engine baselines of the queries: one hand-written SQL statement each.
+"""The raw-engine baselines of the queries: one hand-written SQL statement (or pipeline) each.
 
 Each statement computes the same answer as its read-API query (same records, same buckets,
 same sums) in the most direct SQL a person would write against Backdrop's schema
@@ -83,17 +83,60 @@ _POSTGRES = {
         " AND ts >= %(start)s AND ts < %(end)s GROUP BY d, c", ONE_WEEK),
 }
 
-STATEMENTS = {"sqlite": _SQLITE, "postgres": _POSTGRES}
+
+def _grouped(match: dict, key, total: str | None = None) -> list[dict]:
+    """A hand-written $match + $group over the records collection, counting (and summing)."""
+    group = {"_id": key, "n": {"$sum": 1}}
+    if total:
+        group["s"] = {"$sum": f"$r.{total}"}
+    return [{"$match": match}, {"$group": group}]
 
 
-def statement(engine: str, query: str, data_set: str) -> tuple[str, dict]:
-    """The SQL and its parameters for `query` over the records of `data_set`."""
+_MONGO = {
+    "raw_filter_limit": ([{"$match": {"d": ":name", "r.region": "region-07"}}, {"$sort": {"s": 1}},
+                          {"$limit": ":limit"}, {"$replaceRoot": {"newRoot": "$r"}}], None),
+    "group_by_one_key": (_grouped({"d": ":name"}, "$r.department"), None),
+    "week_one_year": (_grouped({"d": ":name", "t": {"$gte": ":start", "$lt": ":end"}},
+                               "$r._week_start_at"), ONE_YEAR),
+    "month_group_sum_two_years": (_grouped({"d": ":name", "t": {"$gte": ":start", "$lt": ":end"}},
+                                           {"m": "$r._month_start_at", "c": "$r.channel"}, "cost"),
+                                  TWO_YEARS),
+    "filter_day_90_days": (_grouped({"d": ":name", "t": {"$gte": ":start", "$lt": ":end"},
+                                     "r.channel": "phone"}, "$r._day_start_at"), NINETY_DAYS),
+    "flatten_week_group_one_year": (_grouped({"d": ":name", "t": {"$gte": ":start", "$lt": ":end"}},
+                                             {"w": "$r._week_start_at", "c": "$r.channel"}), ONE_YEAR),
+    "one_week_day_by_channel": (_grouped({"d": ":name", "t": {"$gte": ":start", "$lt": ":end"}},
+                                         {"d": "$r._day_start_at", "c": "$r.channel"}), ONE_WEEK),
+}
+"""MongoDB: pipelines over the records collection (see backdrop/core/storage/mongo.py); `t`
+is the `_timestamp` in µs and every record carries its `_<period>_start_at` keys, so a
+person buckets by those. Parameters are the strings ":name", ":limit", ":start", ":end"."""
+
+STATEMENTS = {"sqlite": _SQLITE, "postgres": _POSTGRES, "mongo": _MONGO}
+
+
+def statement(engine: str, query: str, data_set: str) -> tuple:
+    """The SQL and its parameters (a pipeline with its parameters in place, for MongoDB)
+    for `query` over the records of `data_set`."""
     sql, bounds = STATEMENTS[engine][query]
     params: dict = {"name": data_set, "limit": RAW_LIMIT}
     if bounds is not None:
-        convert = _us if engine == "sqlite" else _instant
+        convert = _instant if engine == "postgres" else _us
         params.update(start=convert(bounds[0]), end=convert(bounds[1]))
+    if engine == "mongo":
+        return _filled(sql, params), {}
     return sql, {key: params[key] for key in _names(sql)}
+
+
+def _filled(pipeline, params: dict):
+    """The pipeline with each ":name" string replaced by its parameter."""
+    if isinstance(pipeline, dict):
+        return {key: _filled(value, params) for key, value in pipeline.items()}
+    if isinstance(pipeline, list):
+        return [_filled(value, params) for value in pipeline]
+    if isinstance(pipeline, str) and pipeline.startswith(":"):
+        return params[pipeline[1:]]
+    return pipeline
 
 
 def _names(sql: str) -> set[str]:

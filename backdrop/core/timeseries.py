@@ -20,6 +20,7 @@ from dateutil.relativedelta import relativedelta
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 FIRST_MONDAY = datetime(1970, 1, 5, tzinfo=UTC)
 
 
@@ -28,6 +29,18 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def micros(moment: datetime) -> int:
+    """An instant as whole microseconds since the epoch (naive taken as UTC): how engines
+    store instants as sortable integers."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // MICROSECOND
+
+
+def from_micros(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
 
 
 def to_instant(value) -> datetime | None:

@@ -14,7 +14,8 @@ from backdrop.core.values import distinct_sorted
 
 from .base import AggregateQuery, AggregateRow, Filter, Op, RecordQuery, Reduction, TimeRange
 from .postgres_codec import escape, stored_json
-from .sql import Columns, Statement, decode_aggregate
+from .rows import Columns, decode_aggregate
+from .sql import Statement
 from .text import unescape
 
 NEXT_VERSION = "nextval('backdrop_version_seq')"

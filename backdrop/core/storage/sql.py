@@ -4,9 +4,10 @@ Both dialect modules (sqlite_sql.py, postgres_sql.py) have the same shape:
 
 * `find_statement(name, RecordQuery) -> Statement`: the matching bodies, in order;
 * `aggregate_statement(name, AggregateQuery) -> Statement`: one GROUP BY statement whose
-  columns are named by `Columns` (the period, each group field's type tag and value, the
-  count, one column per reduction plus any helper columns the dialect needs);
-* a `Decoder` for its rows, handed to `decode_aggregate`, which reads every column by name.
+  columns are named by rows.Columns (the period, each group field's type tag and value,
+  the count, one column per reduction plus any helper columns the dialect needs);
+* a rows.Decoder for its rows, handed to rows.decode_aggregate, which reads every column
+  by name.
 
 Every value a user chose (field names included) travels as a bound parameter; only fixed
 fragments of text chosen by the dialect are pasted together.
@@ -14,12 +15,8 @@ fragments of text chosen by the dialect are pasted together.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any
 
-from backdrop.core.values import tuple_key
-
-from .base import AggregateQuery, AggregateRow, Reduction
 
 
 @dataclass
@@ -41,66 +38,3 @@ class Statement:
     @property
     def text(self) -> str:
         return " ".join(self.parts)
-
-
-class Columns:
-    """The names of an aggregate statement's columns, the same in every dialect."""
-
-    PERIOD = "p"
-    COUNT = "n"
-
-    @staticmethod
-    def group_kind(index: int) -> str:
-        return f"g{index}_kind"
-
-    @staticmethod
-    def group_value(index: int) -> str:
-        return f"g{index}"
-
-    @staticmethod
-    def reduction(index: int, helper: str = "") -> str:
-        """Reduction `index` of the query's reductions; `helper` names a dialect's extra column."""
-        return f"r{index}{'_' + helper if helper else ''}"
-
-
-class Decoder(Protocol):
-    """How one dialect turns its column values back into Python values."""
-
-    def period(self, value: Any) -> datetime: ...
-
-    def group_value(self, kind: Any, value: Any) -> Any: ...
-
-    def reduction(self, reduction: Reduction, row: Mapping[str, Any], index: int) -> Any: ...
-
-
-def decode_aggregate(rows: Iterable[Mapping[str, Any]], query: AggregateQuery,
-                     decoder: Decoder) -> list[AggregateRow]:
-    """Rows of `aggregate_statement` as AggregateRows, read by column name.
-
-    Rows whose period and group values are equal as JSON values are merged (PostgreSQL
-    groups by text, so `1` and `1.0` arrive as two rows of one group).
-    """
-    merged: dict[tuple, AggregateRow] = {}
-    for row in rows:
-        found = _decoded(row, query, decoder)
-        key = (found.period_start, tuple_key(found.group))
-        kept = merged.get(key)
-        if kept is None:
-            merged[key] = found
-            continue
-        kept.count += found.count
-        kept.values = {reduction: reduction.op.merge((kept.values[reduction], found.values[reduction]))
-                       for reduction in query.reductions}
-    return list(merged.values())
-
-
-def _decoded(row: Mapping[str, Any], query: AggregateQuery, decoder: Decoder) -> AggregateRow:
-    period = row[Columns.PERIOD] if query.bucketing is not None else None
-    return AggregateRow(
-        period_start=None if period is None else decoder.period(period),
-        group=tuple(decoder.group_value(row[Columns.group_kind(i)], row[Columns.group_value(i)])
-                    for i in range(len(query.group_by))),
-        count=row[Columns.COUNT],
-        values={reduction: decoder.reduction(reduction, row, index)
-                for index, reduction in enumerate(query.reductions)},
-    )

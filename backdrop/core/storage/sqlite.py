@@ -20,6 +20,7 @@ from typing import Any, Iterator, Sequence
 
 import orjson
 
+from backdrop.core.timeseries import from_micros
 from backdrop.core.values import distinct_sorted
 
 from . import sqlite_sql as q
@@ -37,7 +38,8 @@ from .base import (
     record_size,
 )
 from .migrations import VersionedSchema, start_up
-from .sql import Columns, Statement, decode_aggregate
+from .rows import Columns, decode_aggregate
+from .sql import Statement
 from .sqlite_codec import UNCOUNTED, decode, prepare
 from .sqlite_schema import MIGRATIONS, SQLiteSchemaStore, schema_store
 from .text import unescape
@@ -313,7 +315,7 @@ class SQLiteStorage(VersionedSchema, Storage):
             return bool(deleted)
 
     def last_updated(self) -> dict[str, datetime]:
-        return {name: q.from_micros(newest) for name, newest in self._read(q.LAST_UPDATED)
+        return {name: from_micros(newest) for name, newest in self._read(q.LAST_UPDATED)
                 if newest is not None}
 
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
@@ -348,7 +350,7 @@ class _Decoder:
 
     @staticmethod
     def period(value: int) -> datetime:
-        return q.from_micros(value)
+        return from_micros(value)
 
     @staticmethod
     def group_value(kind: str, value: Any) -> Any:

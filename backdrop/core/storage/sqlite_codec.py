@@ -18,10 +18,9 @@ from typing import Any, Sequence
 
 import orjson
 
-from backdrop.core.timeseries import UTC, as_utc
+from backdrop.core.timeseries import EPOCH, MICROSECOND, UTC, as_utc, micros
 
 from .base import record_size
-from .sqlite_sql import EPOCH, MICROSECOND, micros
 from .text import escape, unescape
 
 UNCOUNTED = 0

@@ -16,18 +16,12 @@ equality, prefixes, sorting and grouping still see whole strings.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-
-from backdrop.core.timeseries import Period
+from backdrop.core.timeseries import MICROSECOND, Period, micros
 
 from .base import AggregateQuery, Filter, Op, RecordQuery, TimeRange
-from .sql import Columns, Statement
+from .rows import Columns
+from .sql import Statement
 from .text import escape as escape_text
-
-UTC = timezone.utc
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
 
 TAKE_VERSIONS = "UPDATE counter SET value = value + ? WHERE id = 1 RETURNING value"
 
@@ -75,17 +69,6 @@ _NUMERIC = "('integer', 'real')"
 def json_path(field: str) -> str:
     """`$."field"`: the quoted form, so no field name is ever read as a path operator."""
     return f'$."{field}"'
-
-
-def micros(moment: datetime) -> int:
-    """An instant as whole microseconds since the epoch (naive taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - EPOCH) // MICROSECOND
-
-
-def from_micros(value: int) -> datetime:
-    return EPOCH + timedelta(microseconds=value)
 
 
 def _where(name: str, filters: tuple[Filter, ...], time: TimeRange) -> Statement:
