@@ -48,7 +48,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from backdrop.core.timeseries import EPOCH
+from backdrop.core.timeseries import from_micros
 
 from .base import (
     AggregateQuery,
@@ -96,12 +96,6 @@ def _translated(taken: Callable[[DuplicateKeyError], AlreadyExists] | None = Non
         raise (taken(error) if taken else AlreadyExists(f"MongoDB: {error}")) from error
     except (PyMongoError, BSONError) as error:  # BSONError: a document over 16 MB, say
         raise StorageError(f"MongoDB: {error}") from error
-
-
-def _from_micros(value: int) -> datetime:
-    from datetime import timedelta
-
-    return EPOCH + timedelta(microseconds=value)
 
 
 class MongoStorage(VersionedSchema, Storage):
@@ -342,7 +336,7 @@ class MongoStorage(VersionedSchema, Storage):
     def last_updated(self) -> dict[str, datetime]:
         with _translated():
             found = list(self._database()[RECORDS].aggregate(last_updated_pipeline()))
-        return {document["_id"]: _from_micros(document["u"]) for document in found if document["u"] is not None}
+        return {document["_id"]: from_micros(document["u"]) for document in found if document["u"] is not None}
 
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
         pipeline = find_pipeline(name, query)

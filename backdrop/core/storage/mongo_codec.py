@@ -15,19 +15,19 @@ decodes them as plain ints, so a record comes back with the types it went in wit
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Sequence
 
 from bson.codec_options import CodecOptions, TypeDecoder, TypeRegistry
 from bson.int64 import Int64
 
-from backdrop.core.timeseries import EPOCH, as_utc, to_instant
+from backdrop.core.timeseries import as_utc, micros, to_instant
 
 from .base import StorageError, record_size
+from .mongo_pipeline import safe_key
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _SCALARS = (str, float, bool, type(None))
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class _PlainInt(TypeDecoder):
@@ -38,11 +38,6 @@ class _PlainInt(TypeDecoder):
 
 
 CODEC_OPTIONS = CodecOptions(tz_aware=True, type_registry=TypeRegistry([_PlainInt()]))
-
-
-def micros(moment: datetime) -> int:
-    """An instant as whole microseconds since the epoch: how documents hold `t` and `u`."""
-    return (as_utc(moment) - EPOCH) // _MICROSECOND
 
 
 def _stored_value(key: str, value: Any) -> Any:
@@ -59,7 +54,7 @@ def _stored_value(key: str, value: Any) -> Any:
 
 
 def _check_key(key: Any) -> None:
-    if type(key) is not str or key.startswith("$") or "." in key or "\x00" in key:
+    if not safe_key(key):
         raise StorageError(f"Record key {key!r} cannot be a MongoDB field name")
 
 
