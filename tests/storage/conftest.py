@@ -28,6 +28,8 @@ ENGINE_NAMES = [engine.name for engine in ENGINES if engine.name not in UNAVAILA
 REAL_ENGINES = [name for name in ENGINE_NAMES if name != REFERENCE]
 ENGINE_PARAMETERS = ("engine_database", "real_engine")
 NEEDS_PREFIX = "needs a capability:"
+# Why a test double lacks a capability -> its engine (the reason engine-specific tests skip with).
+DOUBLED = {why: name for name in ENGINE_NAMES for why in support_for(name).lacking().values()}
 
 
 def pytest_configure(config):
@@ -63,15 +65,19 @@ def _lacking(name: str, wanted) -> str | None:
 def pytest_terminal_summary(terminalreporter):
     for name, reason in UNAVAILABLE.items():
         terminalreporter.write_line(f"SKIP {name}: {reason}")
-    skipped = Counter()
+    skipped, doubled = Counter(), Counter()
     for report in terminalreporter.stats.get("skipped", []):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
         if NEEDS_PREFIX in reason:
             skipped[reason.split(NEEDS_PREFIX, 1)[1].strip()] += 1
+        elif (why := reason.removeprefix("Skipped: ")) in DOUBLED:
+            doubled[DOUBLED[why], why] += 1
     for reason, count in sorted(skipped.items()):
         engine, _, capabilities = reason.partition(" lacks ")
         tests = f"{count} test{'s' if count > 1 else ''}"
         terminalreporter.write_line(f"SKIP {engine}: {tests} need{'' if count > 1 else 's'} {capabilities}")
+    for (engine, why), count in sorted(doubled.items()):  # engine-specific tests skipped for the same reason
+        terminalreporter.write_line(f"SKIP {engine}: {count} test{'s' if count > 1 else ''}: {why}")
 
 
 @pytest.fixture(scope="session")
