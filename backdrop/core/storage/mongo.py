@@ -363,9 +363,9 @@ def _evict(database: Database, session: ClientSession, name: str, capped_size: i
     totals = list(records.aggregate([{"$match": {"d": name}}, {"$group": {"_id": None, "z": {"$sum": "$z"}}}],
                                     session=session))
     total = totals[0]["z"] if totals else 0
-    last = None
     if total <= capped_size:
         return
+    last = None
     for document in records.find({"d": name}, {"s": 1, "z": 1}, session=session).sort("s", 1):
         if total <= capped_size:
             break
