@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from bench import report, runner
-from bench.engines import benchmark_engines
+from bench.engines import benchmark_engines, default_engines
 
 QUICK = {"records": 2_000, "small_records": 200, "repeat": 1, "clients": 2}
 
@@ -22,7 +22,7 @@ def parse(argv: list[str]) -> tuple[runner.Options, Path | None, Path | None]:
     parser.add_argument("--records", type=int, help="records in the large data set (default 1,000,000)")
     parser.add_argument("--small-records", type=int,
                         help="records in the small data set of the one-week comparison (default 10,000)")
-    parser.add_argument("--engines", default=",".join(benchmark_engines()),
+    parser.add_argument("--engines", default=None,
                         help=f"comma-separated: {','.join(benchmark_engines())}")
     parser.add_argument("--clients", type=int, help="concurrent HTTP clients while loading (default 4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app (default 2)")
@@ -30,8 +30,8 @@ def parse(argv: list[str]) -> tuple[runner.Options, Path | None, Path | None]:
     parser.add_argument("--postgres-url", default=os.environ.get(
         "BACKDROP_TEST_POSTGRES_URL", runner.Options.postgres_url),
         help="a PostgreSQL server where the benchmark may CREATE and DROP its own databases")
-    parser.add_argument("--mongodb-url", help="a MongoDB server (reported as not available until "
-                                              "Backdrop has a MongoDB engine)")
+    parser.add_argument("--mongodb-url", help="a MongoDB replica set where the benchmark may create and "
+                                              "drop its own databases (adds mongo to the default engines)")
     parser.add_argument("--json", type=Path, help="also write the JSON report to this file")
     parser.add_argument("--markdown", type=Path, help="also write the figures as Markdown tables")
     parser.add_argument("--quick", action="store_true",
@@ -43,6 +43,9 @@ def parse(argv: list[str]) -> tuple[runner.Options, Path | None, Path | None]:
             sizes[key] = getattr(args, key)
     if any(value < 1 for value in sizes.values()) or args.workers < 1:
         parser.error("sizes, clients, workers and repeat must be at least 1")
+    if args.engines is None:
+        servers = runner.Options(postgres_url=args.postgres_url, mongodb_url=args.mongodb_url)
+        args.engines = ",".join(default_engines(servers.server_url))
     engines = tuple(name.strip() for name in args.engines.split(",") if name.strip())
     unknown = set(engines) - set(benchmark_engines())
     if unknown or not engines:

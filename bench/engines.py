@@ -7,8 +7,9 @@ PostgreSQL a database made with CREATE DATABASE and dropped at the end) and a ba
 class here, found by the engine's name in BASELINES, which offers a direct connection for
 the hand-written baselines (an engine without one is reported as not measured). The raw
 ingest baseline loads the same records, in the same schema (created by Backdrop's own
-engine), by the fastest means the engine has: one `executemany` in one transaction (SQLite), `COPY` (PostgreSQL). Rows are
-encoded before the clock starts: the baseline measures the engine, nothing else.
+engine), by the fastest means the engine has: one `executemany` in one transaction
+(SQLite), `COPY` (PostgreSQL), one unordered `insert_many` (MongoDB). Rows are encoded
+before the clock starts: the baseline measures the engine, nothing else.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import time
 from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import orjson
 
@@ -182,12 +183,103 @@ def _copy_text(data_set: str, records: Iterable[dict]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-BASELINES = {"sqlite": SqliteEngine, "postgres": PostgresEngine}
+class MongoEngine:
+    """MongoDB: a database of its own on the server given by --mongodb-url (never mongomock:
+    the apps run as separate processes)."""
+
+    name = "mongo"
+    needs_server = True  # no test default: only a server named on the command line
+
+    def __init__(self, folder: Path, server_url: str | None = None):
+        if not server_url:
+            raise LookupError("the benchmark needs a MongoDB server for mongo: give --mongodb-url")
+        import pymongo
+
+        self._pymongo = pymongo
+        self.folder, self.server_url = folder, server_url
+        self._databases = ExitStack()
+        self.database_url = self._databases.enter_context(
+            support_for(self.name).database(folder, "bench", server_url))
+        self._client = None
+
+    def database(self, url: str | None = None):
+        if self._client is None:
+            self._client = self._pymongo.MongoClient(self.server_url)
+        return self._client[_database_name(url or self.database_url)]
+
+    def version(self) -> str:
+        return self.database().client.server_info()["version"]
+
+    def run(self, pipeline: list, params: dict) -> list[tuple]:
+        """The pipeline's documents as rows ending with their count (and sum), as fingerprint()
+        reads them; a raw query's documents are rows of their own."""
+        return pipeline_rows(self.database().records.aggregate(pipeline, allowDiskUse=True))
+
+    def count(self, data_set: str) -> int:
+        return self.database().records.count_documents({"d": data_set})
+
+    def after_load(self) -> None:
+        """Nothing: MongoDB keeps its statistics itself."""
+
+    def raw_ingest(self, data_set: str, records: Iterable[dict]) -> tuple[float, int]:
+        """(seconds, rows) for one unordered insert_many of every record into a fresh database,
+        with Backdrop's own indexes and layout (mongo.py)."""
+        with support_for(self.name).database(self.folder, "bench_raw", self.server_url) as url:
+            _make_schema(url)
+            documents = [_mongo_document(data_set, seq, record) for seq, record in enumerate(records, 1)]
+            collection = self.database(url).records
+            started = time.perf_counter()
+            collection.insert_many(documents, ordered=False)
+            seconds = time.perf_counter() - started
+            stored = collection.count_documents({})
+        return seconds, stored
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        self._databases.close()
+
+
+def pipeline_rows(documents) -> list[tuple]:
+    """A raw pipeline's documents as rows ending with their count (and sum), as
+    raw_queries.fingerprint reads them; a raw query's documents are rows of their own."""
+    rows = []
+    for document in documents:
+        if "n" in document:
+            rows.append((document["_id"], document["n"]) + ((document["s"],) if "s" in document else ()))
+        else:
+            rows.append((document,))
+    return rows
+
+
+def _database_name(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path.lstrip("/")
+
+
+def _mongo_document(data_set: str, seq: int, record: dict) -> dict:
+    """A record as the MongoDB engine stores it (layout in backdrop/core/storage/mongo.py)."""
+    _, timestamp, body = stored_form(record)
+    raw = orjson.loads(body)
+    return {"d": data_set, "i": record["_id"], "s": seq, "t": micros(timestamp), "u": micros(UPDATED_AT),
+            "z": len(body.encode()), "r": raw}
+
+
+BASELINES = {"sqlite": SqliteEngine, "postgres": PostgresEngine, "mongo": MongoEngine}
 
 
 def benchmark_engines() -> list[str]:
     """The engines `--engines` may name: the table's engines shared between processes."""
     return [engine.name for engine in engines_with(Capability.SHARED_BETWEEN_PROCESSES)]
+
+
+def default_engines(server_url: Callable[[str], str | None]) -> list[str]:
+    """The engines a run measures unless told: all the benchmark can run, except those whose
+    baselines need a server the command line did not give."""
+    return [name for name in benchmark_engines()
+            if not getattr(BASELINES.get(name), "needs_server", False) or server_url(name)]
 
 
 def open_engine(name: str, folder: Path, server_url: str | None = None):

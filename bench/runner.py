@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import generate, memory, reads
-from bench.engines import benchmark_engines, open_engine
+from bench.engines import default_engines, open_engine
 from bench.ingest import create_data_set, post_all
 from bench.servers import App, app_environment, start_app
 
@@ -23,7 +23,7 @@ WEEK_MIDDLE = datetime(2023, 6, 8, 12, tzinfo=timezone.utc)  # middle of queries
 class Options:
     records: int = 1_000_000
     small_records: int = 10_000
-    engines: tuple[str, ...] = tuple(benchmark_engines())
+    engines: tuple[str, ...] = tuple(default_engines(lambda name: None))
     clients: int = 4
     workers: int = 2
     repeat: int = 10
@@ -31,8 +31,8 @@ class Options:
     mongodb_url: str | None = None
 
     def server_url(self, engine: str) -> str | None:
-        """The server option named after the engine (postgres_url, mongodb_url), if any."""
-        return getattr(self, f"{engine}_url", None)
+        """The server option of the engine (--postgres-url, --mongodb-url), if it has one."""
+        return {"postgres": self.postgres_url, "mongo": self.mongodb_url}.get(engine)
 
 
 def progress(message: str) -> None:
@@ -44,20 +44,7 @@ def run(options: Options) -> dict:
     for name in options.engines:
         with tempfile.TemporaryDirectory(prefix=f"backdrop-bench-{name}-") as folder:
             engines[name] = run_engine(name, options, Path(folder))
-    if options.mongodb_url:
-        engines["mongodb"] = mongodb_section(options.mongodb_url)
     return engines
-
-
-def mongodb_section(url: str) -> dict:
-    """Measured only once Backdrop has a MongoDB engine; until then, say why not."""
-    from backdrop.core.storage import open_storage
-
-    try:
-        open_storage(url).close()
-    except Exception as error:  # the engine refuses mongodb:// URLs until it lands
-        return {"available": False, "reason": str(error)}
-    return {"available": False, "reason": "the benchmark has no MongoDB baselines yet"}
 
 
 def run_engine(name: str, options: Options, folder: Path) -> dict:
