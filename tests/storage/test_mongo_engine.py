@@ -14,7 +14,17 @@ import pytest
 from storage_support import CONFIG, at, record
 
 from backdrop.core.storage import open_storage
-from backdrop.core.storage.base import MigrationsPending, RecordQuery, SchemaTooNew, StorageError
+from backdrop.core.storage.base import (
+    AggregateQuery,
+    Filter,
+    MigrationsPending,
+    Op,
+    RecordQuery,
+    Reduction,
+    SchemaTooNew,
+    Sort,
+    StorageError,
+)
 from backdrop.core.storage.mongo import MongoStorage, NotAReplicaSet, replica_set_refusal
 from backdrop.core.storage.mongo_codec import CODEC_OPTIONS
 from backdrop.core.storage.mongo_schema import LOCK
@@ -194,6 +204,28 @@ def test_keys_mongodb_would_read_as_operators_or_paths_are_refused_before_any_wr
         engine.save_records("ds", [record("new"), {**record("bad"), key: 1}])
     assert [found["_id"] for found in engine.find("ds", RecordQuery())] == ["old"]
     assert engine.data_set_version("ds") == version
+
+
+@pytest.mark.parametrize("field", ["$where", "a.b", "$r", "nul\x00", ""])
+def test_query_fields_mongodb_would_read_as_operators_or_paths_are_refused(engine, field):
+    engine.create_data_set(CONFIG)
+    for query in (RecordQuery(filters=(Filter(field, "x"),)), RecordQuery(sort=Sort(field))):
+        with pytest.raises(ValueError, match="MongoDB"):
+            list(engine.find("ds", query))
+    for query in (AggregateQuery(group_by=(field,)), AggregateQuery(reductions=(Reduction(field, Op.SUM),))):
+        with pytest.raises(ValueError, match="MongoDB"):
+            engine.aggregate("ds", query)
+
+
+@pytest.mark.parametrize("value", ["$r.other", "$$ROOT", "{$gt: ''}", "$where"])
+def test_filter_values_that_look_like_operators_match_only_themselves(engine, value):
+    engine.create_data_set(CONFIG)
+    engine.save_records("ds", [record("same", v=value, other=value), record("other", v="x", other="x")])
+    for prefix in (False, True):
+        found = engine.find("ds", RecordQuery(filters=(Filter("v", value, prefix),)))
+        assert [item["_id"] for item in found] == ["same"]
+        [row] = engine.aggregate("ds", AggregateQuery(filters=(Filter("v", value, prefix),)))
+        assert row.count == 1
 
 
 @pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
