@@ -1,13 +1,15 @@
 """The read API's collect methods: what each asks of the engine and how it answers.
 
 `collect=field:method` adds `field:method` to every result row. Each method is one entry
-of METHODS: the reductions (storage.base.Op) it needs the engine to compute, and how its
-value is finished from them. Asking for a field without a method is the original's
+of METHODS (the `percentileNN` family is made by `find_method`): the reductions
+(storage.base.Op) it needs the engine to compute, and how its value is finished from them. Asking for a field without a method is the original's
 `default`: `field:set` and `field` both hold the set. The query parser, the reading of
-grouped results and the result shapes all read this one table.
+grouped results and the result shapes all read this one table (through `find_method`).
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -29,6 +31,27 @@ def _mean(values: dict[Op, Any]) -> float | None:
     return values[Op.SUM] / values[Op.NUMBERS] if values[Op.NUMBERS] else None
 
 
+def percentile(numbers: Sequence[int | float], percent: int) -> float | None:
+    """PostgreSQL's `percentile_cont(percent / 100)` over ascending numbers; None for none.
+
+    Linear interpolation between the closest ranks, in float8 arithmetic step by step as
+    PostgreSQL does it (rank = fraction × (n − 1); lower + (upper − lower) × (rank −
+    floor(rank))), so both give the same float to the last bit.
+    """
+    if not numbers:
+        return None
+    rank = percent / 100 * (len(numbers) - 1)
+    below, above = math.floor(rank), math.ceil(rank)
+    lower = float(numbers[below])
+    if below == above:
+        return lower
+    return lower + (rank - below) * (float(numbers[above]) - lower)
+
+
+def _percentile_method(name: str, percent: int) -> Method:
+    return Method(name, (Op.NUMBER_LIST,), lambda values: percentile(values[Op.NUMBER_LIST], percent))
+
+
 METHODS: dict[str, Method] = {
     method.name: method
     for method in (
@@ -36,15 +59,41 @@ METHODS: dict[str, Method] = {
         Method("count", (Op.COUNT,), lambda values: values[Op.COUNT]),
         Method("set", (Op.DISTINCT,), lambda values: list(values[Op.DISTINCT])),
         Method("mean", (Op.SUM, Op.NUMBERS), _mean),
+        Method("min", (Op.MIN,), lambda values: values[Op.MIN]),
+        Method("max", (Op.MAX,), lambda values: values[Op.MAX]),
+        _percentile_method("median", 50),
+        Method("count_unique", (Op.DISTINCT,), lambda values: len(values[Op.DISTINCT])),
     )
 }
-"""Every method by name, in the order the read API lists them in its messages."""
+"""Every method with a fixed name, in the order the read API lists them in its messages
+(`percentileNN`, a family of names, is listed after `median`)."""
+
+PERCENTILE = "percentile"
+_PERCENTILE = re.compile(r"percentile([1-9][0-9]?)", re.ASCII)
+PERCENTILE_RANGE = "percentile must be followed by a whole number from 1 to 99 (no leading zero), eg. percentile95"
+
+
+def find_method(name: str) -> Method | None:
+    """The method a collect or sort key names (`sum`, `percentile95`, …), None for no method."""
+    match = _PERCENTILE.fullmatch(name)
+    return _percentile_method(name, int(match.group(1))) if match else METHODS.get(name)
+
+
+def method_list() -> str:
+    """The accepted method names as messages list them."""
+    names = list(METHODS)
+    names.insert(names.index("median") + 1, "percentileNN (NN from 1 to 99)")
+    return ", ".join(names)
+
 
 Collects = Sequence[tuple[str, str]]  # (field, method) pairs, as in Query.collect
 
 
 def _method(name: str) -> Method:
-    return METHODS["set" if name == DEFAULT_METHOD else name]
+    found = find_method("set" if name == DEFAULT_METHOD else name)
+    if found is None:
+        raise ValueError(f"Not a collect method: {name!r}")
+    return found
 
 
 def reductions(collects: Collects) -> tuple[Reduction, ...]:
@@ -94,5 +143,6 @@ def merged(rows: Iterable[dict[Reduction, Any]]) -> dict[Reduction, Any]:
             for reduction in wanted}
 
 
-_NOTHING: dict[Op, Any] = {Op.COUNT: 0, Op.SUM: 0, Op.NUMBERS: 0, Op.DISTINCT: ()}
+_NOTHING: dict[Op, Any] = {Op.COUNT: 0, Op.SUM: 0, Op.NUMBERS: 0, Op.DISTINCT: (), Op.MIN: None,
+                           Op.MAX: None, Op.NUMBER_LIST: ()}
 """Each reduction over a field no record holds."""

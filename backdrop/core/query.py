@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Literal, Sequence
 
-from backdrop.core.collect import DEFAULT_METHOD, METHODS
+from backdrop.core.collect import DEFAULT_METHOD, PERCENTILE, PERCENTILE_RANGE, find_method, method_list
 from backdrop.core.fields import valid_field_name
 from backdrop.core.storage.base import Filter, Sort
 from backdrop.core.timeseries import PERIODS, Period, as_utc
@@ -29,7 +29,7 @@ class Query:
     `anchor` says which end a `duration` counted from ("start" when `start_at` was given,
     "end" for `end_at` or now) and so which way results shift (see docs/query-language.md,
     "Shifting a duration").
-    `collect` holds (field, method) pairs, method a name of collect.METHODS or DEFAULT_METHOD.
+    `collect` holds (field, method) pairs, method a name collect.find_method knows or DEFAULT_METHOD.
     """
 
     start_at: datetime | None = None
@@ -98,9 +98,7 @@ MAX_PERIODS = 100_000  # a longer series is refused ('Query would return too man
 MAX_LIMIT = 1_000_000_000  # beyond any data set; keeps absurd numbers away from the engines
 
 _COLON = "filter_by must be a field name and value separated by a colon (:) eg. authority:Westminster"
-_COLLECT_SHAPE = (
-    f"collect must be a field name, optionally followed by a colon and one of {', '.join(METHODS)}"
-)
+_COLLECT_SHAPE = f"collect must be a field name, optionally followed by a colon and one of {method_list()}"
 _TOO_MANY = "Query would return too many periods"
 _OUT_OF_RANGE = "Query range is outside the supported dates (years 1 to 9999)"
 
@@ -232,7 +230,7 @@ def _check_period_name(args: _Args) -> Problems:
 def _sortable(field: str) -> bool:
     """A record field, or a collect key `field:method` (why sort_by splits at the last colon)."""
     name, colon, method = field.partition(":")
-    return valid_field_name(name) and (not colon or method in METHODS)
+    return valid_field_name(name) and (not colon or find_method(method) is not None)
 
 
 def _check_sort(args: _Args) -> Problems:
@@ -307,8 +305,8 @@ def _check_collect(args: _Args) -> Problems:
         if value.count(":") > 1:
             yield _COLLECT_SHAPE
         field, colon, method = value.partition(":")
-        if colon and method not in METHODS:
-            yield "Unknown collection method"
+        if colon and find_method(method) is None:
+            yield PERCENTILE_RANGE if method.startswith(PERCENTILE) else "Unknown collection method"
         if not valid_field_name(field):
             yield "Cannot collect an invalid field name"
         if field.startswith("_"):

@@ -49,3 +49,17 @@ def distinct_sorted(values) -> list:
     for value in values:
         seen.setdefault(order_key(value), value)
     return [seen[key] for key in sorted(seen)]
+
+
+def least(numbers) -> int | float | None:
+    """The smallest number, None for none; of an equal int and float (`2`, `2.0`) the int.
+
+    Which of two equal numbers comes out must not depend on an engine's row order: the
+    int is chosen, as every engine can (its minimum over ints alone equals the minimum).
+    """
+    return min(numbers, key=lambda number: (number, type(number) is float), default=None)
+
+
+def greatest(numbers) -> int | float | None:
+    """The largest number, None for none; of an equal int and float the int (see `least`)."""
+    return max(numbers, key=lambda number: (number, type(number) is not float), default=None)

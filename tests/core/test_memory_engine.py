@@ -181,7 +181,8 @@ def test_aggregate_reductions_sum_numbers_only_and_count_present_values(storage)
                                 record("5", v=False), record("6")])
     [row] = storage.aggregate("ds", AggregateQuery(reductions=ALL_OPS))
     assert {reduction.op: value for reduction, value in row.values.items()} == {
-        Op.SUM: 12, Op.NUMBERS: 2, Op.COUNT: 4, Op.DISTINCT: [False, 4, 8, "x"]}
+        Op.SUM: 12, Op.NUMBERS: 2, Op.COUNT: 4, Op.DISTINCT: [False, 4, 8, "x"], Op.MIN: 4, Op.MAX: 8,
+        Op.NUMBER_LIST: [4, 8]}
     assert type(row.values[Reduction("v", Op.SUM)]) is int
 
 

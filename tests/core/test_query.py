@@ -115,7 +115,8 @@ def test_7_sort_direction_must_be_ascending_or_descending_after_a_field(value):
     )
 
 
-@pytest.mark.parametrize("field", ["$where", "a.b", "a", "value:median", "value:sum:x"])
+@pytest.mark.parametrize("field", ["$where", "a.b", "a", "value:mode", "value:sum:x", "value:percentile0",
+                                   "value:percentile100", "value:percentile5.5", "value:percentilex"])
 def test_7_sort_by_needs_a_valid_field_name(field):
     assert error(f"sort_by={field}:ascending") == "Cannot sort by an invalid field name"
 
@@ -175,9 +176,25 @@ def test_12_duration_integer_rule_is_unreachable_because_check_10_fires_first():
     assert error("period=day&duration=x") == "duration must be a positive integer"
 
 
-@pytest.mark.parametrize("value", ["value:median", "value:", "value:SUM"])
+@pytest.mark.parametrize("value", ["value:mode", "value:", "value:SUM", "value:MEDIAN", "value:default",
+                                   "value:Percentile5", "value:count-unique"])
 def test_13_collect_method_must_be_known(value):
     assert error(f"group_by=type&collect={value}") == "Unknown collection method"
+
+
+@pytest.mark.parametrize("method", ["percentile0", "percentile100", "percentile5.5", "percentilex", "percentile",
+                                    "percentile05", "percentile-5", "percentile%2B5", "percentile1000"])
+def test_13_a_percentile_outside_1_to_99_is_refused_naming_the_range(method):
+    assert error(f"group_by=type&collect=value:{method}") == (
+        "percentile must be followed by a whole number from 1 to 99 (no leading zero), eg. percentile95")
+
+
+@pytest.mark.parametrize("method", ["min", "max", "median", "percentile1", "percentile95", "percentile99",
+                                    "count_unique"])
+def test_the_new_collect_methods_are_parsed_and_sortable(method):
+    query = parse(f"group_by=type&collect=value:{method}&sort_by=value:{method}:descending")
+    assert query.collect == (("value", method),)
+    assert (query.sort_by.field, query.sort_by.descending) == (f"value:{method}", True)
 
 
 def test_13_collect_needs_a_valid_field_name():
@@ -196,7 +213,8 @@ def test_13_collect_refuses_the_group_by_field():
 
 def test_13_collect_with_more_than_one_colon_is_a_client_error():
     assert error("group_by=type&collect=value:sum:mean") == (
-        "collect must be a field name, optionally followed by a colon and one of sum, count, set, mean"
+        "collect must be a field name, optionally followed by a colon and one of sum, count, set, mean, min, max,"
+        " median, percentileNN (NN from 1 to 99), count_unique"
     )
 
 

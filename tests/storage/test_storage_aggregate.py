@@ -229,3 +229,63 @@ def test_a_collect_may_name_a_group_field(ds):
     ds.save_records("ds", [record("1", g=3), record("2", g=3)])
     [row] = ds.aggregate("ds", AggregateQuery(group_by=("g",), reductions=collect("g", want_set=True)))
     assert (row.group, Reduced(row, "g").sum, Reduced(row, "g").values) == ((3,), 6, [3])
+
+
+# --- min, max, the numbers for percentiles ------------------------------------------------
+
+EXTREMES = (Op.MIN, Op.MAX, Op.NUMBER_LIST)
+
+
+def numeric(engine, field: str = "v", **query) -> tuple:
+    """(MIN, MAX, NUMBER_LIST) of `field` in the one row the query answers."""
+    reductions = tuple(Reduction(field, op) for op in EXTREMES)
+    [row] = engine.aggregate("ds", AggregateQuery(reductions=reductions, **query))
+    return tuple(row.values[reduction] for reduction in reductions)
+
+
+def test_min_max_and_the_number_list_take_numbers_only(ds):
+    values = [8, True, "1", None, 7.5, False, -3, 8, "z", 0]
+    ds.save_records("ds", [record(str(i), v=v) for i, v in enumerate(values)] + [record("x")])
+    assert numeric(ds) == (-3, 8, [-3, 0, 7.5, 8, 8])
+
+
+def test_min_and_max_of_integers_stay_integers_and_floats_floats(ds):
+    ds.save_records("ds", [record("1", v=3), record("2", v=12), record("3", w=0.5), record("4", w=1e16)])
+    low, high, _ = numeric(ds)
+    assert (repr(low), repr(high)) == ("3", "12")
+    low, high, _ = numeric(ds, "w")
+    assert (repr(low), repr(high)) == ("0.5", "1e+16")
+
+
+def test_an_int_and_an_equal_float_tie_as_one_value(ds, engine_database):
+    ds.save_records("ds", [record("1", v=2.0), record("2", v=2), record("3", v=5), record("4", v=5.0),
+                           record("5", w=2.0), record("6", w=3.5)])
+    low, high, _ = numeric(ds)
+    assert (low, high) == (2, 5)
+    if engine_database[0] != "mongo":  # BSON compares 2 and 2.0 as equal: MongoDB answers either
+        assert (repr(low), repr(high)) == ("2", "5")
+    low, high, _ = numeric(ds, "w")
+    assert (repr(low), repr(high)) == ("2.0", "3.5")
+
+
+def test_no_numbers_give_null_extremes_and_an_empty_number_list(ds):
+    ds.save_records("ds", [record("1", v="3"), record("2", v=True), record("3", v=None), record("4")])
+    assert numeric(ds) == (None, None, [])
+
+
+def test_the_number_list_keeps_repeats_and_floats_exact_in_ascending_order(ds):
+    values = [0.30000000000000004, 3, 1e-07, 3, -2.5, 1e16, 0.1]
+    ds.save_records("ds", [record(str(i), v=v) for i, v in enumerate(values)])
+    assert [repr(v) for v in numeric(ds)[2]] == ["-2.5", "1e-07", "0.1", "0.30000000000000004", "3", "3", "1e+16"]
+
+
+def test_extremes_and_number_lists_are_computed_per_group_and_period(ds):
+    ds.save_records("ds", [record("1", at(2013, 1, 1), g="a", v=1), record("2", at(2013, 1, 2), g="a", v=2),
+                           record("3", at(2013, 1, 1), g="b", v=4), record("4", at(2013, 1, 1), g="a", v=8),
+                           record("5", at(2013, 1, 1), g="a", v="8")])
+    reductions = tuple(Reduction("v", op) for op in EXTREMES)
+    rows = rows_by_key(ds.aggregate("ds", AggregateQuery(bucketing=bucketed("day"), group_by=("g",),
+                                                          reductions=reductions)))
+    assert {key: tuple(row.values[r] for r in reductions) for key, row in rows.items()} == {
+        (at(2013, 1, 1), ("a",)): (1, 8, [1, 8]), (at(2013, 1, 2), ("a",)): (2, 2, [2]),
+        (at(2013, 1, 1), ("b",)): (4, 4, [4])}

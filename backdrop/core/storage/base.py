@@ -29,7 +29,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from backdrop.core.timeseries import Bucketing
-from backdrop.core.values import distinct_sorted
+from backdrop.core.values import distinct_sorted, greatest, least
 
 if TYPE_CHECKING:
     from .migrations import Migrated, Migration
@@ -121,17 +121,31 @@ class Op(Enum):
     * NUMBERS: how many records hold a number.
     * DISTINCT: the distinct non-null values, in the cross-type order (`1` and `1.0` are
       one value, `true` and `1` two).
+    * MIN, MAX: the smallest and the largest number as stored (ints stay ints), None when
+      there are none. Where an int and an equal float tie (`2`, `2.0`: one value) the
+      reference and the SQL engines answer the int; MongoDB may answer either.
+    * NUMBER_LIST: every number, repeats kept, in ascending order: what an exact
+      percentile needs, and still exact after merging rows (a group's total over periods).
     """
 
     COUNT = "count"
     SUM = "sum"
     NUMBERS = "numbers"
     DISTINCT = "distinct"
+    MIN = "min"
+    MAX = "max"
+    NUMBER_LIST = "number_list"
 
     def merge(self, parts: Iterable[Any]) -> Any:
         """The value over several rows from each row's value (a group's total over its periods)."""
         if self is Op.DISTINCT:
             return distinct_sorted(itertools.chain.from_iterable(parts))
+        if self is Op.MIN:
+            return least(part for part in parts if part is not None)
+        if self is Op.MAX:
+            return greatest(part for part in parts if part is not None)
+        if self is Op.NUMBER_LIST:
+            return sorted(itertools.chain.from_iterable(parts))
         return sum(parts, 0)
 
 

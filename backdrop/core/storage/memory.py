@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Iterator, Sequence
 
 from backdrop.core.timeseries import as_utc, to_instant
-from backdrop.core.values import distinct_sorted, is_number, order_key, tuple_key
+from backdrop.core.values import distinct_sorted, greatest, is_number, least, order_key, tuple_key
 
 from .base import (
     AggregateQuery,
@@ -94,6 +94,12 @@ def _reduce(raws: list[dict], reduction: Reduction) -> Any:
         return sum(numbers, 0)
     if reduction.op is Op.NUMBERS:
         return len(numbers)
+    if reduction.op is Op.MIN:
+        return least(numbers)
+    if reduction.op is Op.MAX:
+        return greatest(numbers)
+    if reduction.op is Op.NUMBER_LIST:
+        return sorted(numbers)
     return distinct_sorted(present)
 
 

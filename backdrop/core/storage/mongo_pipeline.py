@@ -153,6 +153,12 @@ def _present(value: Any) -> dict:
     return {"$gt": [value, None]}
 
 
+# MongoDB compares an int and an equal double as equal, and its expressions that could tell
+# them apart (`$type`) are missing from mongomock: where they tie for the extreme, either
+# may come out (base.Op).
+_EXTREMES = {Op.MIN: "$min", Op.MAX: "$max"}
+
+
 def _accumulator(reduction: Reduction) -> dict:
     value = _value(reduction.field)
     if reduction.op is Op.COUNT:
@@ -161,6 +167,10 @@ def _accumulator(reduction: Reduction) -> dict:
         return {"$sum": {"$cond": [_is_number(value), value, 0]}}
     if reduction.op is Op.NUMBERS:
         return {"$sum": {"$cond": [_is_number(value), 1, 0]}}
+    if reduction.op in _EXTREMES:
+        return {_EXTREMES[reduction.op]: {"$cond": [_is_number(value), value, None]}}
+    if reduction.op is Op.NUMBER_LIST:
+        return {"$push": {"$cond": [_is_number(value), value, "$$REMOVE"]}}
     return {"$addToSet": {"$cond": [_present(value), {"k": _rank(value), "v": value}, "$$REMOVE"]}}
 
 
@@ -208,6 +218,8 @@ class _Decoder:
         value = row[Columns.reduction(index)]
         if reduction.op is Op.DISTINCT:
             return distinct_sorted(item["v"] for item in value or ())
+        if reduction.op is Op.NUMBER_LIST:
+            return sorted(value or ())
         return value
 
 

@@ -7,6 +7,7 @@ are pasted together.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 from backdrop.core.timeseries import UTC, as_utc
@@ -115,6 +116,16 @@ _GROUP_KIND = (
 _NUMBER = "jsonb_typeof({x}) = 'number'"
 _PRESENT = "jsonb_typeof({x}) <> 'null'"
 
+
+
+def _extreme(aggregate: str) -> str:
+    """`min`/`max` over the numbers as `numeric`, which keeps each value's scale (ints 0,
+    floats more); where an int and a float tie for the extreme, the int (base.Op)."""
+    numbers = f"{aggregate}({{x}}::numeric) FILTER (WHERE {_NUMBER})"
+    ints = f"{aggregate}({{x}}::numeric) FILTER (WHERE {_NUMBER} AND scale({{x}}::numeric) = 0)"
+    return f"CASE WHEN {ints} = {numbers} THEN {ints} ELSE {numbers} END"
+
+
 # postgres_codec stores every float with a `.` in its text (and JSONB keeps a number's
 # scale), so a float is a number of non-zero scale: the sum is exact in `numeric`, and
 # rounded once to a float when a float took part (the `float` helper column).
@@ -124,6 +135,10 @@ _REDUCE: dict[Op, dict[str, str]] = {
     Op.NUMBERS: {"": f"count(*) FILTER (WHERE {_NUMBER})"},
     Op.COUNT: {"": f"count(*) FILTER (WHERE {_PRESENT})"},
     Op.DISTINCT: {"": f"jsonb_agg(DISTINCT {{x}}) FILTER (WHERE {_PRESENT})"},
+    Op.MIN: {"": _extreme("min")},
+    Op.MAX: {"": _extreme("max")},
+    Op.NUMBER_LIST: {"": f"jsonb_agg({{x}} ORDER BY CASE WHEN {_NUMBER} THEN {{x}}::numeric END)"
+                         f" FILTER (WHERE {_NUMBER})"},
 }
 
 
@@ -213,7 +228,18 @@ class Decoder:
             return float(total) if row[Columns.reduction(index, "float")] else int(total)
         if reduction.op is Op.DISTINCT:
             return distinct_sorted(value or [])
+        if reduction.op in (Op.MIN, Op.MAX):
+            return _number(value)
+        if reduction.op is Op.NUMBER_LIST:
+            return value or []
         return value
+
+
+def _number(value: Decimal | None) -> int | float | None:
+    """A `numeric` as the JSON number it was stored as: no fraction digits is an int."""
+    if value is None:
+        return None
+    return int(value) if value.as_tuple().exponent >= 0 else float(value)
 
 
 def aggregate_rows(rows: Iterable[Mapping[str, Any]], query: AggregateQuery) -> list[AggregateRow]:

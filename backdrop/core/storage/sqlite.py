@@ -366,6 +366,8 @@ class _Decoder:
         if reduction.op is Op.DISTINCT:
             found = orjson.loads(f"[{value}]") if value else []
             return distinct_sorted(unescape(v) if type(v) is str else v for v in found)
+        if reduction.op is Op.NUMBER_LIST:
+            return sorted(orjson.loads(f"[{value}]")) if value else []
         return value
 
 

@@ -147,7 +147,20 @@ _REDUCE = {
     # `->` gives each value's JSON text exactly as stored (no float rounding); DISTINCT on
     # that text keeps true apart from 1 and "1". Texts are joined by commas: a JSON list.
     Op.DISTINCT: "group_concat(DISTINCT CASE WHEN {f}t <> 'null' THEN {f}j END)",
+    # Where an int and a float tie for the extreme, the int (base.Op): SQLite compares
+    # them by value, so the extreme over the ints alone is the int when it ties.
+    Op.MIN: "CASE WHEN MIN(CASE WHEN {f}t = 'integer' THEN {f}v END) = MIN(CASE WHEN {f}t IN "
+            + _NUMERIC + " THEN {f}v END) THEN MIN(CASE WHEN {f}t = 'integer' THEN {f}v END)"
+            " ELSE MIN(CASE WHEN {f}t IN " + _NUMERIC + " THEN {f}v END) END",
+    Op.MAX: "CASE WHEN MAX(CASE WHEN {f}t = 'integer' THEN {f}v END) = MAX(CASE WHEN {f}t IN "
+            + _NUMERIC + " THEN {f}v END) THEN MAX(CASE WHEN {f}t = 'integer' THEN {f}v END)"
+            " ELSE MAX(CASE WHEN {f}t IN " + _NUMERIC + " THEN {f}v END) END",
+    # Every number's JSON text as stored (exact), joined into a JSON list; SQLite before
+    # 3.44 cannot order inside an aggregate, so the decoder sorts it.
+    Op.NUMBER_LIST: "group_concat(CASE WHEN {f}t IN " + _NUMERIC + " THEN {f}j END)",
 }
+_VALUE_OPS = frozenset((Op.SUM, Op.MIN, Op.MAX))
+_TEXT_OPS = frozenset((Op.DISTINCT, Op.NUMBER_LIST))
 
 
 def _extracted_fields(query: AggregateQuery) -> Statement:
@@ -160,9 +173,9 @@ def _extracted_fields(query: AggregateQuery) -> Statement:
     for index, (field, ops) in enumerate(ops_by_field.items()):
         path = json_path(field)
         columns.add(f", json_type(body, ?) AS f{index}t", path)
-        if Op.SUM in ops:
+        if ops & _VALUE_OPS:
             columns.add(f", json_extract(body, ?) AS f{index}v", path)
-        if Op.DISTINCT in ops:
+        if ops & _TEXT_OPS:
             columns.add(f", body -> ? AS f{index}j", path)
     return columns
 
