@@ -132,6 +132,45 @@ def test_groups_spelt_one_and_one_point_zero_merge_their_collected_fields(pg):
     assert (row.count, total, type(total), numbers, count, distinct) == (4, 4.5, float, 3, 4, [0.5, 2, "x"])
 
 
+NUMERIC = tuple(Reduction("v", op) for op in (Op.MIN, Op.MAX, Op.NUMBER_LIST))
+
+
+def test_extremes_and_number_lists_of_integers_beyond_64_bits_stay_exact(pg):
+    pg.save_records("ds", [record("1", v=2**70 + 1), record("2", v=-(2**65)), record("3", v=0.5)])
+    [row] = pg.aggregate("ds", AggregateQuery(reductions=NUMERIC))
+    assert [row.values[reduction] for reduction in NUMERIC] == [-(2**65), 2**70 + 1, [-(2**65), 0.5, 2**70 + 1]]
+    assert type(row.values[NUMERIC[1]]) is int
+
+
+def test_groups_spelt_one_and_one_point_zero_merge_their_number_lists_in_order(pg):
+    pg.save_records("ds", [record("1", g=1, v=9), record("2", g=1.0, v=0.5), record("3", g=1, v=3),
+                           record("4", g=1.0, v=4)])
+    [row] = pg.aggregate("ds", AggregateQuery(group_by=("g",), reductions=NUMERIC))
+    assert [row.values[reduction] for reduction in NUMERIC] == [0.5, 9, [0.5, 3, 4, 9]]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_percentiles_equal_the_servers_percentile_cont(pg, postgres_url, seed):
+    """The numbers the engine gathers, interpolated in Python, against PostgreSQL's own answer."""
+    import random
+
+    import psycopg
+
+    from backdrop.core.collect import percentile
+
+    chance = random.Random(seed)
+    numbers = [chance.choice([chance.randint(-50, 50), chance.uniform(-1e6, 1e6), chance.random()])
+               for _ in range(chance.randint(1, 40))]
+    pg.save_records("ds", [record(str(i), v=v) for i, v in enumerate(numbers)] + [record("x", v="7")])
+    [row] = pg.aggregate("ds", AggregateQuery(reductions=(NUMERIC[2],)))
+    percents = [1, 5, 25, 33, 50, 67, 90, 95, 99]
+    sql = ("SELECT percentile_cont(%s::float8[]) WITHIN GROUP (ORDER BY (body -> 'v')::float8)"
+           " FROM backdrop_records WHERE data_set = 'ds' AND jsonb_typeof(body -> 'v') = 'number'")
+    with psycopg.connect(postgres_url) as connection:
+        [expected] = connection.execute(sql, ([p / 100 for p in percents],)).fetchone()
+    assert [percentile(row.values[NUMERIC[2]], p) for p in percents] == expected
+
+
 def test_capping_counts_the_size_of_the_record_as_returned(pg):
     first, second = record("a", s=CONTROL, f=1e16), record("b", s=CONTROL, f=1e-07)
     pg.save_records("ds", [first])
