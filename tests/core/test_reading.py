@@ -499,3 +499,38 @@ def test_a_shifted_query_runs_exactly_once_more():
     query = Query(start_at=at(2012, 11, 5), end_at=at(2013, 1, 14), period=WEEK, duration=10, anchor="start")
     execute(storage, "ds", query)
     assert storage.aggregate_calls == 2
+
+
+# --- min, max, median, percentileNN, count_unique: flattened and as CSV -----------------------
+
+SCORES = [record("1", at(2013, 3, 12), g="a", v=4), record("2", at(2013, 3, 13), g="a", v=9),
+          record("3", at(2013, 3, 13), g="a", v="9"), record("4", at(2013, 3, 19), g="a", v=2),
+          record("5", at(2013, 3, 20), g="b", v=True)]
+NEW_METHODS = [  # method, then its value for group a in the weeks of 03-11 and 03-18, and for b in 03-18
+    ("min", 4, 2, None), ("max", 9, 2, None), ("median", 6.5, 2.0, None), ("percentile90", 8.5, 2.0, None),
+    ("percentile1", 4.05, 2.0, None), ("count_unique", 3, 1, 1),
+]
+
+
+@pytest.mark.parametrize("method, first, second, other", NEW_METHODS)
+def test_flattened_rows_carry_each_new_method(method, first, second, other):
+    result = run(SCORES, **MARCH_WEEKS, group_by=("g",), flatten=True, collect=(("v", method),))
+    assert [(row["g"], row["_count"], row[f"v:{method}"]) for row in result] == [
+        ("a", 3, first), ("b", 0, None), ("a", 1, second), ("b", 1, other)]
+
+
+@pytest.mark.parametrize("method, first, second, other", NEW_METHODS)
+def test_csv_cells_of_each_new_method_are_written_as_in_json(method, first, second, other):
+    from backdrop.core.results import csv_cell, to_csv
+
+    result = run(SCORES, **MARCH_WEEKS, group_by=("g",), flatten=True, collect=(("v", method),))
+    lines = to_csv(result).split("\r\n")
+    assert lines[0] == f"_count,_end_at,_start_at,g,v:{method}"
+    assert [line.rsplit(",", 1)[1] for line in lines[1:5]] == [
+        csv_cell(first), "", csv_cell(second), csv_cell(other)]
+
+
+def test_sorting_groups_by_a_new_collect_key():
+    result = run(SCORES, group_by=("g",), collect=(("v", "percentile90"),),
+                 sort_by=Sort("v:percentile90", descending=True))
+    assert [(row["g"], row["v:percentile90"]) for row in result] == [("a", 8.0), ("b", None)]
