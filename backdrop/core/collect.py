@@ -2,9 +2,10 @@
 
 `collect=field:method` adds `field:method` to every result row. Each method is one entry
 of METHODS (the `percentileNN` family is made by `find_method`): the reductions
-(storage.base.Op) it needs the engine to compute, and how its value is finished from them. Asking for a field without a method is the original's
-`default`: `field:set` and `field` both hold the set. The query parser, the reading of
-grouped results and the result shapes all read this one table (through `find_method`).
+(storage.base.Op) it needs the engine to compute, and how its value is finished from them.
+Asking for a field without a method is the original's `default`: `field:set` and `field`
+both hold the set. The query parser, the reading of grouped results and the result shapes
+all read this one table (through `find_method`).
 """
 from __future__ import annotations
 

@@ -115,14 +115,14 @@ _GROUP_KIND = (
 
 _NUMBER = "jsonb_typeof({x}) = 'number'"
 _PRESENT = "jsonb_typeof({x}) <> 'null'"
-
+_AS_NUMERIC = f"CASE WHEN {_NUMBER} THEN {{x}}::numeric END"  # a CASE: only numbers are cast
 
 
 def _extreme(aggregate: str) -> str:
     """`min`/`max` over the numbers as `numeric`, which keeps each value's scale (ints 0,
     floats more); where an int and a float tie for the extreme, the int (base.Op)."""
-    numbers = f"{aggregate}({{x}}::numeric) FILTER (WHERE {_NUMBER})"
-    ints = f"{aggregate}({{x}}::numeric) FILTER (WHERE {_NUMBER} AND scale({{x}}::numeric) = 0)"
+    numbers = f"{aggregate}({_AS_NUMERIC})"
+    ints = f"{aggregate}({_AS_NUMERIC}) FILTER (WHERE scale({_AS_NUMERIC}) = 0)"
     return f"CASE WHEN {ints} = {numbers} THEN {ints} ELSE {numbers} END"
 
 
@@ -137,8 +137,7 @@ _REDUCE: dict[Op, dict[str, str]] = {
     Op.DISTINCT: {"": f"jsonb_agg(DISTINCT {{x}}) FILTER (WHERE {_PRESENT})"},
     Op.MIN: {"": _extreme("min")},
     Op.MAX: {"": _extreme("max")},
-    Op.NUMBER_LIST: {"": f"jsonb_agg({{x}} ORDER BY CASE WHEN {_NUMBER} THEN {{x}}::numeric END)"
-                         f" FILTER (WHERE {_NUMBER})"},
+    Op.NUMBER_LIST: {"": f"jsonb_agg({{x}} ORDER BY {_AS_NUMERIC}) FILTER (WHERE {_NUMBER})"},
 }
 
 

@@ -140,6 +140,14 @@ def period_start(period: Period) -> str:
 
 # --- grouped queries -----------------------------------------------------------------------
 
+def _extreme(aggregate: str) -> str:
+    """MIN/MAX over the numbers; where an int and a float tie for the extreme, the int
+    (base.Op): SQLite compares them by value, so the extreme of the ints alone then equals it."""
+    numbers = f"{aggregate}(CASE WHEN {{f}}t IN {_NUMERIC} THEN {{f}}v END)"
+    ints = f"{aggregate}(CASE WHEN {{f}}t = 'integer' THEN {{f}}v END)"
+    return f"CASE WHEN {ints} = {numbers} THEN {ints} ELSE {numbers} END"
+
+
 _REDUCE = {
     Op.SUM: "{sum}(CASE WHEN {f}t IN " + _NUMERIC + " THEN {f}v END)",
     Op.NUMBERS: "COUNT(CASE WHEN {f}t IN " + _NUMERIC + " THEN 1 END)",
@@ -147,14 +155,8 @@ _REDUCE = {
     # `->` gives each value's JSON text exactly as stored (no float rounding); DISTINCT on
     # that text keeps true apart from 1 and "1". Texts are joined by commas: a JSON list.
     Op.DISTINCT: "group_concat(DISTINCT CASE WHEN {f}t <> 'null' THEN {f}j END)",
-    # Where an int and a float tie for the extreme, the int (base.Op): SQLite compares
-    # them by value, so the extreme over the ints alone is the int when it ties.
-    Op.MIN: "CASE WHEN MIN(CASE WHEN {f}t = 'integer' THEN {f}v END) = MIN(CASE WHEN {f}t IN "
-            + _NUMERIC + " THEN {f}v END) THEN MIN(CASE WHEN {f}t = 'integer' THEN {f}v END)"
-            " ELSE MIN(CASE WHEN {f}t IN " + _NUMERIC + " THEN {f}v END) END",
-    Op.MAX: "CASE WHEN MAX(CASE WHEN {f}t = 'integer' THEN {f}v END) = MAX(CASE WHEN {f}t IN "
-            + _NUMERIC + " THEN {f}v END) THEN MAX(CASE WHEN {f}t = 'integer' THEN {f}v END)"
-            " ELSE MAX(CASE WHEN {f}t IN " + _NUMERIC + " THEN {f}v END) END",
+    Op.MIN: _extreme("MIN"),
+    Op.MAX: _extreme("MAX"),
     # Every number's JSON text as stored (exact), joined into a JSON list; SQLite before
     # 3.44 cannot order inside an aggregate, so the decoder sorts it.
     Op.NUMBER_LIST: "group_concat(CASE WHEN {f}t IN " + _NUMERIC + " THEN {f}j END)",
