@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Literal, Sequence
 
+from backdrop.core import paging
 from backdrop.core.collect import DEFAULT_METHOD, METHODS
 from backdrop.core.fields import valid_field_name
-from backdrop.core.storage.base import Filter, Sort
+from backdrop.core.storage.base import Filter, Position, Sort
 from backdrop.core.timeseries import PERIODS, Period, as_utc
 
 
@@ -30,6 +31,8 @@ class Query:
     "end" for `end_at` or now) and so which way results shift (see docs/query-language.md,
     "Shifting a duration").
     `collect` holds (field, method) pairs, method a name of collect.METHODS or DEFAULT_METHOD.
+    `paged`: a raw query asked for pages (`page_token`, empty for the first page), which
+    starts after `after` (see core/paging.py).
     """
 
     start_at: datetime | None = None
@@ -45,6 +48,8 @@ class Query:
     collect: tuple[tuple[str, str], ...] = ()
     flatten: bool = False
     format: str | None = None
+    paged: bool = False
+    after: Position | None = None
 
     @property
     def is_raw(self) -> bool:
@@ -85,6 +90,8 @@ class Query:
             "flatten": self.flatten,
             "format": self.format,
         }
+        if self.paged:  # only then: the keys (and so the ETags) of other queries stay as they were
+            fields["page_after"] = None if self.after is None else paging.encode(self.after)
         return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
 
@@ -92,7 +99,7 @@ class Query:
 
 ALLOWED_PARAMETERS = (
     "start_at", "end_at", "duration", "period", "filter_by", "filter_by_prefix", "group_by",
-    "sort_by", "limit", "collect", "flatten", "inclusive", "format",
+    "sort_by", "limit", "collect", "flatten", "inclusive", "format", "page_token",
 )
 MAX_PERIODS = 100_000  # a longer series is refused ('Query would return too many periods'), not computed
 MAX_LIMIT = 1_000_000_000  # beyond any data set; keeps absurd numbers away from the engines
@@ -330,6 +337,22 @@ def _check_inclusive_needs(args: _Args) -> Problems:
         yield "inclusive can be used only with either ['start_at', 'end_at']"
 
 
+def _check_page_token(args: _Args) -> Problems:
+    """Pages of raw records in one fixed order, each as long as `limit` says."""
+    if not args.has("page_token"):
+        return
+    if args.has("group_by") or args.has("period"):
+        yield "page_token is only for raw queries: it cannot be used with group_by or period"
+    if args.has("sort_by"):
+        yield "sort_by cannot be used with page_token: pages always follow _timestamp, then _id"
+    if not args.integer("limit"):
+        yield "page_token needs limit: the number of records per page, at least 1"
+    try:
+        paging.decode(args.first("page_token"))
+    except paging.MalformedToken:
+        yield paging.MALFORMED
+
+
 _CHECKS = (
     _check_names,                 # 1
     _check_period_needs,          # 2
@@ -348,6 +371,7 @@ _CHECKS = (
     _check_boolean("flatten"),    # 14
     _check_boolean("inclusive"),  # 15
     _check_inclusive_needs,       # 16
+    _check_page_token,            # page_token (not in the original)
 )
 
 
@@ -501,4 +525,6 @@ def parse_query(
         collect=_collect(parsed),
         flatten=parsed.first("flatten") == "true",
         format="csv" if parsed.first("format") == "csv" else None,
+        paged=parsed.has("page_token"),
+        after=paging.decode(parsed.first("page_token")) if parsed.has("page_token") else None,
     )

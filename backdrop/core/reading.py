@@ -8,18 +8,28 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from backdrop.core import collect, results
+from backdrop.core import collect, paging, results
 from backdrop.core.query import Query, QueryError
-from backdrop.core.storage.base import AggregateQuery, RecordQuery, Storage, TimeRange
+from backdrop.core.storage.base import AggregateQuery, Page, RecordQuery, Storage, TimeRange
 from backdrop.core.timeseries import Bucketing
 
 
 def execute(storage: Storage, name: str, query: Query) -> list[dict]:
     """The `data` list of the read API's answer to `query` on the data set `name`."""
+    if query.paged:
+        return page(storage, name, query).records
     if query.is_raw:
         return list(storage.find(name, record_query(query)))
     check_sort_key(query)
     return _grouped(storage, name, query, may_shift=query.duration is not None and not query.flatten)
+
+
+def page(storage: Storage, name: str, query: Query) -> paging.PageOfRecords:
+    """One page of a paged raw query: one record more than the page holds is asked for,
+    so the engine's answer itself says whether another page follows."""
+    assert query.paged and query.limit
+    asked = RecordQuery(query.filters, _time(query), None, query.limit + 1, Page(query.after))
+    return paging.cut(list(storage.find(name, asked)), query.limit)
 
 
 def record_query(query: Query) -> RecordQuery:

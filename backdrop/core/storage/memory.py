@@ -22,6 +22,8 @@ from .base import (
     Filter,
     NotFound,
     Op,
+    Page,
+    Position,
     RecordQuery,
     Reduction,
     Storage,
@@ -95,6 +97,17 @@ def _reduce(raws: list[dict], reduction: Reduction) -> Any:
     if reduction.op is Op.NUMBERS:
         return len(numbers)
     return distinct_sorted(present)
+
+
+def _position(item: _Stored) -> Position:
+    return Position(item.timestamp, item.raw["_id"])
+
+
+def _paged(items: list[_Stored], page: Page) -> list[_Stored]:
+    """The records after the page's position, in paging order (see base.Page)."""
+    if page.after is not None:
+        items = [item for item in items if _position(item).key() > page.after.key()]
+    return sorted(items, key=lambda item: _position(item).key())
 
 
 class MemoryStorage(Storage):
@@ -279,7 +292,10 @@ class MemoryStorage(Storage):
         return [item for item in stored if _matches(item, filters, time)]
 
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
-        raws = [dict(item.raw) for item in self._matching(name, query.filters, query.time)]
+        matching = self._matching(name, query.filters, query.time)
+        if query.page is not None:
+            matching = _paged(matching, query.page)
+        raws = [dict(item.raw) for item in matching]
         if query.sort is not None:
             field = query.sort.field
             raws.sort(key=lambda raw: order_key(raw.get(field)), reverse=query.sort.descending)

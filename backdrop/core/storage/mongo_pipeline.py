@@ -28,7 +28,8 @@ from typing import Any, Iterable, Mapping
 from backdrop.core.timeseries import as_utc, micros, to_instant
 from backdrop.core.values import distinct_sorted
 
-from .base import AggregateQuery, AggregateRow, Filter, Op, RecordQuery, Reduction, TimeRange, UnsupportedQuery
+from .base import (AggregateQuery, AggregateRow, Filter, Op, Position, RecordQuery, Reduction, TimeRange,
+                   UnsupportedQuery)
 from . import rows
 from .rows import Columns
 
@@ -121,11 +122,25 @@ def matching(name: str, filters: Iterable[Filter], time: TimeRange) -> dict:
 # --- raw queries ---------------------------------------------------------------------------
 
 
+def _after(position: Position) -> dict:
+    """Records after `position` in paging order. BSON puts null `t` first, as the paging
+    order does, and compares strings by UTF-8 bytes, which is code point order."""
+    if position.timestamp is None:
+        return {"$or": [{"t": {"$ne": None}}, {"t": None, "i": {"$gt": position.id}}]}
+    stamp = micros(as_utc(position.timestamp))
+    return {"$or": [{"t": {"$gt": stamp}}, {"t": stamp, "i": {"$gt": position.id}}]}
+
+
 def find_pipeline(name: str, query: RecordQuery) -> list[dict]:
     """The matching records as stored, in write order or the sort field's cross-type order
-    (ties in write order), limited; the output documents are the records themselves."""
+    (ties in write order), or in paging order (`t`, then `i`), limited; the output
+    documents are the records themselves."""
     pipeline: list[dict] = [{"$match": matching(name, query.filters, query.time)}]
-    if query.sort is None:
+    if query.page is not None:
+        if query.page.after is not None:
+            pipeline.append({"$match": _after(query.page.after)})
+        pipeline.append({"$sort": {"t": 1, "i": 1}})
+    elif query.sort is None:
         pipeline.append({"$sort": {"s": 1}})
     else:
         way = -1 if query.sort.descending else 1

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from backdrop.core.timeseries import MICROSECOND, Period, micros
 
-from .base import AggregateQuery, Filter, Op, RecordQuery, TimeRange
+from .base import AggregateQuery, Filter, Op, Position, RecordQuery, TimeRange
 from .rows import Columns
 from .sql import Statement
 from .text import escape as escape_text
@@ -95,10 +95,26 @@ def _where(name: str, filters: tuple[Filter, ...], time: TimeRange) -> Statement
     return where
 
 
+def _after(position: Position) -> Statement:
+    """Records after `position` in paging order: SQLite puts NULL `ts` first, as the paging
+    order does, and compares `id` text by its UTF-8 bytes, which is code point order.
+
+    `ts >= ?` leads so the `(data_set, ts)` index bounds the scan."""
+    if position.timestamp is None:
+        return Statement().add("AND (ts IS NOT NULL OR id > ?)", position.id)
+    stamp = micros(position.timestamp)
+    return Statement().add("AND ts >= ? AND (ts > ? OR id > ?)", stamp, stamp, position.id)
+
+
 def find_statement(name: str, query: RecordQuery) -> Statement:
-    """Matching bodies in the cross-type order of the sort field, ties in write order."""
+    """Matching bodies in the cross-type order of the sort field, ties in write order; or in
+    paging order (`ts`, then `id`)."""
     statement = Statement().add("SELECT body FROM records").extend(_where(name, query.filters, query.time))
-    if query.sort is None:
+    if query.page is not None:
+        if query.page.after is not None:
+            statement.extend(_after(query.page.after))
+        statement.add("ORDER BY ts, id")
+    elif query.sort is None:
         statement.add("ORDER BY seq")
     else:
         way = " DESC" if query.sort.descending else ""
