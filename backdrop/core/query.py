@@ -10,14 +10,12 @@ import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone, tzinfo
-from functools import lru_cache
 from typing import Iterator, Literal, Sequence
-from zoneinfo import ZoneInfo, available_timezones
 
 from backdrop.core.collect import DEFAULT_METHOD, METHODS
 from backdrop.core.fields import valid_field_name
 from backdrop.core.storage.base import Filter, Sort
-from backdrop.core.timeseries import DAY, PERIODS, UTC, Bucketing, Period, as_utc, local_wall
+from backdrop.core.timeseries import DAY, PERIODS, UTC, Bucketing, Period, as_utc, known_zone, local_wall, zone_named
 
 
 class QueryError(ValueError):
@@ -145,24 +143,6 @@ def parse_datetime(text: str) -> datetime | None:
         return local.astimezone(timezone.utc)
     except (ValueError, OverflowError):
         return None
-
-
-@lru_cache(maxsize=1)
-def _zone_names() -> frozenset[str]:
-    """The IANA zone names, exactly as spelt (case matters). `localtime` is the machine's own
-    setting, not an IANA name; paths (`../x`, `Etc/../UTC`) are not names at all."""
-    return frozenset(available_timezones() - {"localtime"})
-
-
-def known_zone(name: str) -> bool:
-    return name in _zone_names()
-
-
-def zone_named(name: str | None) -> tzinfo:
-    """The zone of a known IANA name (already checked); `UTC` and no name are the original's UTC."""
-    if name is None or name == "UTC":
-        return UTC
-    return ZoneInfo(name)
 
 
 def _integer(text: str) -> int | None:
@@ -401,6 +381,13 @@ def _check_not_raw(args: _Args, zone: tzinfo) -> Problems:
         yield "querying for raw data is not allowed"
 
 
+def _clock(moment: datetime, zone: tzinfo) -> datetime:
+    """What the zone's clocks read, a local day's start reading 00:00 even where the clocks
+    skipped midnight (so seven local days are seven days)."""
+    day = Bucketing(DAY, zone)
+    return day.start_wall(moment) if day.valid_start(moment) else local_wall(moment, zone)
+
+
 def _check_span_and_midnight(args: _Args, zone: tzinfo) -> Problems:
     """Days are counted, and midnight judged, on the clocks of the query's zone (a local day
     whose midnight does not exist starts when the clocks jump past it)."""
@@ -408,7 +395,7 @@ def _check_span_and_midnight(args: _Args, zone: tzinfo) -> Problems:
     if period is not None and period.shorter_than_a_day:
         return
     start, end = args.date("start_at"), args.date("end_at")
-    if start is not None and end is not None and (local_wall(end, zone) - local_wall(start, zone)).days < 7:
+    if start is not None and end is not None and (_clock(end, zone) - _clock(start, zone)).days < 7:
         yield "The minimum time span for a query is 7 days"
     for name, moment in (("start_at", start), ("end_at", end)):
         if moment is not None and not Bucketing(DAY, zone).valid_start(moment):

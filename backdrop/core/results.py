@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Sequence
+from zoneinfo import ZoneInfo
 
 from backdrop.core import collect
 from backdrop.core.collect import Collects
@@ -162,8 +163,9 @@ def limit_rows(rows: list[dict], limit: int | None) -> list[dict]:
 
 
 def _instant_text(value: datetime) -> str:
-    """ISO 8601 with the value's own offset (a local period's bound), naive taken as UTC."""
-    return (value if value.tzinfo is not None else as_utc(value)).isoformat()
+    """ISO 8601 in UTC, but a period bound in a named zone (Bucketing.shown) keeps the
+    zone's offset, as the JSON answer writes it."""
+    return (value if isinstance(value.tzinfo, ZoneInfo) else as_utc(value)).isoformat()
 
 
 def _json_default(value: Any) -> Any:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Callable, Iterator
+from zoneinfo import ZoneInfo, available_timezones
 
 from dateutil.relativedelta import relativedelta
 
@@ -147,6 +148,25 @@ PERIODS: dict[str, Period] = {p.name: p for p in (HOUR, DAY, WEEK, MONTH, QUARTE
 # --- local time ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    """The IANA zone names, exactly as spelt (case matters). `localtime` is the machine's own
+    setting, not an IANA name; paths (`../x`, `Etc/../UTC`) are not names at all."""
+    return frozenset(available_timezones() - {"localtime"})
+
+
+def known_zone(name: object) -> bool:
+    return isinstance(name, str) and name in _zone_names()
+
+
+def zone_named(name: str | None) -> tzinfo:
+    """The zone of a known IANA name; `UTC` and no name are the original's UTC."""
+    if name is None or name == "UTC":
+        return UTC
+    return ZoneInfo(name)
+
+
+
 def local_wall(moment: datetime, zone: tzinfo) -> datetime:
     """What the clocks of `zone` read at an instant, as a naive datetime."""
     return as_utc(moment).astimezone(zone).replace(tzinfo=None)
@@ -250,7 +270,7 @@ class Bucketing:
         """Buckets follow the zone's clocks (every period but the hour, in any zone but UTC)."""
         return self.zone is not UTC and not self.period.shorter_than_a_day
 
-    def _wall_start(self, moment: datetime) -> datetime:
+    def start_wall(self, moment: datetime) -> datetime:
         """The local wall time (naive) at which the period holding `moment` starts."""
         return self.period.start(local_wall(moment, self.zone).replace(tzinfo=UTC)).replace(tzinfo=None)
 
@@ -264,7 +284,7 @@ class Bucketing:
         """Start of the period containing `moment`."""
         if not self.local:
             return self.period.start(moment)
-        return self.from_wall(self._wall_start(moment))
+        return self.from_wall(self.start_wall(moment))
 
     def valid_start(self, moment: datetime) -> bool:
         return self.start(moment) == as_utc(moment)
@@ -278,15 +298,15 @@ class Bucketing:
         """Move a boundary `count` local periods forward (negative: back)."""
         if not self.local:
             return self.period.add(moment, count)
-        wall = self.period.add(self._wall_start(moment).replace(tzinfo=UTC), count)
+        wall = self.period.add(self.start_wall(moment).replace(tzinfo=UTC), count)
         return self.from_wall(wall)
 
     def count_between(self, first: datetime, last: datetime) -> int:
         """How many whole periods lie between two boundaries, by arithmetic on local walls."""
         if not self.local:
             return self.period.count_between(first, last)
-        return self.period.count_between(self._wall_start(first).replace(tzinfo=UTC),
-                                         self._wall_start(last).replace(tzinfo=UTC))
+        return self.period.count_between(self.start_wall(first).replace(tzinfo=UTC),
+                                         self.start_wall(last).replace(tzinfo=UTC))
 
     def range(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Consecutive (start, end) buckets from start(start) while the bucket starts before end(end)."""
@@ -298,12 +318,12 @@ class Bucketing:
             bucket = following
 
     def shown(self, moment: datetime) -> datetime:
-        """An instant as answers write it: with the zone's offset at that instant
-        (`2026-03-30T00:00:00+01:00`). A fixed offset, so such values still compare as instants."""
+        """An instant as answers write it: in the zone, so with the offset in force then
+        (`2026-03-30T00:00:00+01:00`). For output only: Python compares two datetimes of
+        one zone by their clock readings, which an hour put back repeats."""
         if self.zone is UTC:
             return moment
-        local = as_utc(moment).astimezone(self.zone)
-        return local.replace(tzinfo=timezone(local.utcoffset()))
+        return as_utc(moment).astimezone(self.zone)
 
     def wall_offsets(self, start: datetime, end: datetime) -> list[tuple[datetime | None, int]]:
         """The offsets (µs) engines add to instants from `start` to `end` to read local clocks."""

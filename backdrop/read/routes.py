@@ -54,6 +54,7 @@ def _answer(found: Found) -> CachedResponse:
         list(request.args.items(multi=True)),
         raw_queries_allowed=config.raw_queries_allowed,
         now=datetime.now(timezone.utc),
+        default_timezone=config.timezone,
     )
     key = CacheKey(config.name, query.cache_key(), found.version)
     cache = ReadState.of().cache

@@ -26,8 +26,11 @@ YEARS = (datetime(2013, 1, 1, tzinfo=UTC), datetime(2016, 1, 1, tzinfo=UTC))
 MICRO = timedelta(microseconds=1)
 
 
+TRANSITIONS = {zone: [moment for moment, _ in utc_offsets(ZoneInfo(zone), *YEARS)[1:]] for zone in ZONES}
+
+
 def transitions(zone: str) -> list[datetime]:
-    return [moment for moment, _ in utc_offsets(ZoneInfo(zone), *YEARS)[1:]]
+    return TRANSITIONS[zone]
 
 
 def name_of(moment: datetime, zone: ZoneInfo, period: str):
