@@ -74,17 +74,19 @@ def local_offsets(query: AggregateQuery, data_span: Callable[[], tuple[datetime 
     """For engines without zone rules (SQLite, MongoDB): the offsets of the query's zone over
     the time its records can have, or None when the bucketing is not on local clocks.
 
-    A read-API period query always has both bounds; an open side takes the data set's
-    earliest or latest `_timestamp` (`data_span`, asked only then).
+    That time is the query's range cut to the data set's earliest and latest `_timestamp`
+    (`data_span`: two index probes), so a range of centuries over a year of data looks up
+    one year of transitions.
     """
     bucketing = query.bucketing
     if bucketing is None or not bucketing.local:
         return None
-    start, end = query.time.start, query.time.end
-    if start is None or end is None:
-        first, last = data_span()
-        start, end = start or first, end or last
-    if start is None or end is None or start > end:  # no record can match
+    first, last = data_span()
+    bounds = [moment for moment in (first, query.time.start) if moment is not None]
+    start = max(bounds) if bounds else None
+    bounds = [moment for moment in (last, query.time.end) if moment is not None]
+    end = min(bounds) if bounds else None
+    if first is None or start > end:  # no record can match
         return [(None, 0)]
     return bucketing.wall_offsets(start, end)
 
