@@ -56,6 +56,7 @@ def _answer(found: Found) -> CachedResponse:
         list(request.args.items(multi=True)),
         raw_queries_allowed=config.raw_queries_allowed,
         now=datetime.now(timezone.utc),
+        default_timezone=config.timezone,
     )
     path = request.script_root + request.path
     # A page's body holds a link to the path it was asked on: the path is part of its key.

@@ -311,8 +311,8 @@ class Storage(ABC):
     @abstractmethod
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
         """Grouped query computed inside the engine: filtering, bucketing, grouping and every
-        reduction run close to the data. Raises UnsupportedQuery for a bucketing the engine
-        cannot compute (a time zone other than UTC, today)."""
+        reduction run close to the data, periods on the clocks of the bucketing's zone.
+        Raises UnsupportedQuery for a query the engine cannot compute rather than answer wrongly."""
 
 
 def record_size(record: dict) -> int:

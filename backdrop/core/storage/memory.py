@@ -28,7 +28,6 @@ from .base import (
     Reduction,
     Storage,
     TimeRange,
-    UnsupportedQuery,
     record_size,
 )
 from .migrations import Migrated, Migration
@@ -304,8 +303,6 @@ class MemoryStorage(Storage):
         return iter(raws)
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
-        if query.bucketing is not None and not query.bucketing.in_utc:
-            raise UnsupportedQuery("Buckets in a time zone other than UTC are not supported yet")
         buckets: dict[tuple, tuple[datetime | None, tuple, list[dict]]] = {}
         for item in self._matching(name, query.filters, query.time):
             placed = self._place(item, query)

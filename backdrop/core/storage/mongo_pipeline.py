@@ -25,13 +25,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from backdrop.core.timeseries import as_utc, micros, to_instant
+from backdrop.core.timeseries import as_utc, from_micros, micros, to_instant
 from backdrop.core.values import distinct_sorted
 
-from .base import (AggregateQuery, AggregateRow, Filter, Op, Position, RecordQuery, Reduction, TimeRange,
-                   UnsupportedQuery)
+from .base import AggregateQuery, AggregateRow, Filter, Op, Position, RecordQuery, Reduction, TimeRange
 from . import rows
-from .rows import Columns
+from .mongo_local import bucket_start
+from .rows import Columns, Offsets
 
 _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
@@ -179,18 +179,20 @@ def _accumulator(reduction: Reduction) -> dict:
     return {"$addToSet": {"$cond": [_present(value), {"k": _rank(value), "v": value}, "$$REMOVE"]}}
 
 
-def aggregate_pipeline(name: str, query: AggregateQuery) -> list[dict]:
+def aggregate_pipeline(name: str, query: AggregateQuery, offsets: Offsets | None = None) -> list[dict]:
     """One `$group` per bucket × group with the count and every reduction, flattened to
     the fields rows.Columns names.
 
-    Buckets come from the `_<period>_start_at` keys the write path stores in every record
-    with a `_timestamp` (their UTC ISO text groups exactly like the instant).
+    Buckets in UTC come from the `_<period>_start_at` keys the write path stores in every
+    record with a `_timestamp` (their UTC ISO text groups exactly like the instant); buckets
+    on local clocks are computed from `t` and the zone's `offsets` (mongo_local.py).
     """
     match = matching(name, query.filters, query.time)
     key: dict[str, Any] = {}
-    if query.bucketing is not None:
-        if not query.bucketing.in_utc:
-            raise UnsupportedQuery("Buckets in a time zone other than UTC are not supported yet")
+    if query.bucketing is not None and query.bucketing.local:
+        match.setdefault("t", {"$ne": None})
+        key[Columns.PERIOD] = bucket_start(query.bucketing.period, offsets or [(None, 0)])
+    elif query.bucketing is not None:
         period_key = _path(query.bucketing.period.start_at_key)
         match[period_key] = {"$type": "string"}
         key[Columns.PERIOD] = f"${period_key}"
@@ -211,8 +213,9 @@ class _Decoder:
     """The pipeline's output fields back to Python values."""
 
     @staticmethod
-    def period(value: str):
-        return to_instant(value)
+    def period(value: str | int):
+        """A UTC period key's ISO text, or a local bucket's wall time in µs (mongo_local.py)."""
+        return to_instant(value) if isinstance(value, str) else from_micros(int(value))
 
     @staticmethod
     def group_value(kind: Any, value: Any) -> Any:

@@ -155,9 +155,12 @@ def _extracted(name: str, query: AggregateQuery, fields: list[str]) -> Statement
     """
     columns = Statement()
     if query.bucketing is not None:
-        # PostgreSQL's date_trunc units are the periods' names.
-        columns.add(f"date_trunc(%s::text, r.ts AT TIME ZONE 'UTC') AS {Columns.PERIOD},",
-                    query.bucketing.period.name)
+        # PostgreSQL's date_trunc units are the periods' names. On local clocks the column is
+        # the bucket's start in local wall time, turned into an instant by the bucketing
+        # (rows.py), so a midnight skipped or repeated resolves as in every engine.
+        zone = str(query.bucketing.zone) if query.bucketing.local else "UTC"
+        columns.add(f"date_trunc(%s::text, r.ts AT TIME ZONE %s::text) AS {Columns.PERIOD},",
+                    query.bucketing.period.name, zone)
     for index, group in enumerate(query.group_by):
         columns.add(f"r.body ->> %s AS {Columns.group_value(index)},", group)
     for index, field in enumerate(fields):
