@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Iterator, Literal, Sequence
 
+from backdrop.core import paging
 from backdrop.core.collect import DEFAULT_METHOD, PERCENTILE, PERCENTILE_RANGE, find_method, method_list
 from backdrop.core.fields import valid_field_name
-from backdrop.core.storage.base import Filter, Sort
-from backdrop.core.timeseries import PERIODS, Period, as_utc
+from backdrop.core.storage.base import Filter, Position, Sort
+from backdrop.core.timeseries import DAY, PERIODS, UTC, Bucketing, Period, as_utc, known_zone, local_wall, zone_named
 
 
 class QueryError(ValueError):
@@ -30,6 +31,10 @@ class Query:
     "end" for `end_at` or now) and so which way results shift (see docs/query-language.md,
     "Shifting a duration").
     `collect` holds (field, method) pairs, method a name collect.find_method knows or DEFAULT_METHOD.
+    `paged`: a raw query asked for pages (`page_token`, empty for the first page), which
+    starts after `after` (see core/paging.py).
+    `zone` is the time zone periods are counted in (`timezone`, or the data set's default):
+    UTC unless one was named.
     """
 
     start_at: datetime | None = None
@@ -45,18 +50,26 @@ class Query:
     collect: tuple[tuple[str, str], ...] = ()
     flatten: bool = False
     format: str | None = None
+    paged: bool = False
+    after: Position | None = None
+    zone: tzinfo = UTC
 
     @property
     def is_raw(self) -> bool:
         return not self.group_by and self.period is None
 
+    @property
+    def bucketing(self) -> Bucketing | None:
+        """The period counted in the query's zone: what engines bucket by and series walk."""
+        return None if self.period is None else Bucketing(self.period, self.zone)
+
     def shifted(self, periods: int) -> "Query":
         """The same query with its range moved by `periods` periods (negative: earlier)."""
-        assert self.period is not None and self.start_at is not None and self.end_at is not None
+        assert self.bucketing is not None and self.start_at is not None and self.end_at is not None
         return replace(
             self,
-            start_at=self.period.add(self.start_at, periods),
-            end_at=self.period.add(self.end_at, periods),
+            start_at=self.bucketing.add(self.start_at, periods),
+            end_at=self.bucketing.add(self.end_at, periods),
         )
 
     def cache_key(self) -> str:
@@ -64,7 +77,8 @@ class Query:
 
         Instants are absolute UTC ISO strings (so `+01:00` and the same instant in `Z` agree,
         and a `duration` resolved against now keys the resolved range); JSON keeps a boolean
-        filter value apart from the string "true".
+        filter value apart from the string "true". A time zone adds its name (a query in UTC
+        keys as it always did).
         """
 
         def instant(moment: datetime | None) -> str | None:
@@ -85,6 +99,10 @@ class Query:
             "flatten": self.flatten,
             "format": self.format,
         }
+        if self.paged:  # only then: the keys (and so the ETags) of other queries stay as they were
+            fields["page_after"] = None if self.after is None else paging.encode(self.after)
+        if self.zone is not UTC:
+            fields["timezone"] = str(self.zone)
         return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
 
@@ -92,7 +110,7 @@ class Query:
 
 ALLOWED_PARAMETERS = (
     "start_at", "end_at", "duration", "period", "filter_by", "filter_by_prefix", "group_by",
-    "sort_by", "limit", "collect", "flatten", "inclusive", "format",
+    "sort_by", "limit", "collect", "flatten", "inclusive", "format", "page_token", "timezone",
 )
 MAX_PERIODS = 100_000  # a longer series is refused ('Query would return too many periods'), not computed
 MAX_LIMIT = 1_000_000_000  # beyond any data set; keeps absurd numbers away from the engines
@@ -101,6 +119,7 @@ _COLON = "filter_by must be a field name and value separated by a colon (:) eg. 
 _COLLECT_SHAPE = f"collect must be a field name, optionally followed by a colon and one of {method_list()}"
 _TOO_MANY = "Query would return too many periods"
 _OUT_OF_RANGE = "Query range is outside the supported dates (years 1 to 9999)"
+UNKNOWN_ZONE = "timezone must be a valid IANA time zone name"
 
 _DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:Z|([+-])(\d{2}):?(\d{2}))", re.ASCII
@@ -328,6 +347,29 @@ def _check_inclusive_needs(args: _Args) -> Problems:
         yield "inclusive can be used only with either ['start_at', 'end_at']"
 
 
+def _check_page_token(args: _Args) -> Problems:
+    """Pages of raw records in one fixed order, each as long as `limit` says."""
+    if not args.has("page_token"):
+        return
+    if args.has("group_by") or args.has("period"):
+        yield "page_token is only for raw queries: it cannot be used with group_by or period"
+    if args.has("sort_by"):
+        yield "sort_by cannot be used with page_token: pages always follow _timestamp, then _id"
+    if not args.integer("limit"):
+        yield "page_token needs limit: the number of records per page, at least 1"
+    try:
+        paging.decode(args.first("page_token"))
+    except paging.MalformedToken:
+        yield paging.MALFORMED
+def _check_timezone(args: _Args) -> Problems:
+    if not args.has("timezone"):
+        return
+    if not known_zone(args.first("timezone")):
+        yield UNKNOWN_ZONE
+    if not args.has("period"):
+        yield "timezone needs period"
+
+
 _CHECKS = (
     _check_names,                 # 1
     _check_period_needs,          # 2
@@ -346,64 +388,75 @@ _CHECKS = (
     _check_boolean("flatten"),    # 14
     _check_boolean("inclusive"),  # 15
     _check_inclusive_needs,       # 16
+    _check_page_token,            # page_token (not in the original)
+    _check_timezone,              # timezone (not in the original)
 )
 
 
 # --- data sets that do not allow raw queries (docs/query-language.md, "Data sets without raw
 # queries") --------------------------------------------------------------------------------
 
-def _check_not_raw(args: _Args) -> Problems:
+def _check_not_raw(args: _Args, zone: tzinfo) -> Problems:
     if not (args.has("group_by") or args.has("period")):
         yield "querying for raw data is not allowed"
 
 
-def _check_span_and_midnight(args: _Args) -> Problems:
+def _clock(moment: datetime, zone: tzinfo) -> datetime:
+    """What the zone's clocks read, a local day's start reading 00:00 even where the clocks
+    skipped midnight (so seven local days are seven days)."""
+    day = Bucketing(DAY, zone)
+    return day.start_wall(moment) if day.valid_start(moment) else local_wall(moment, zone)
+
+
+def _check_span_and_midnight(args: _Args, zone: tzinfo) -> Problems:
+    """Days are counted, and midnight judged, on the clocks of the query's zone (a local day
+    whose midnight does not exist starts when the clocks jump past it)."""
     period = PERIODS.get(args.first("period") or "")
     if period is not None and period.shorter_than_a_day:
         return
     start, end = args.date("start_at"), args.date("end_at")
-    if start is not None and end is not None and (end - start).days < 7:
+    if start is not None and end is not None and (_clock(end, zone) - _clock(start, zone)).days < 7:
         yield "The minimum time span for a query is 7 days"
     for name, moment in (("start_at", start), ("end_at", end)):
-        if moment is not None and moment.time() != datetime.min.time():
+        if moment is not None and not Bucketing(DAY, zone).valid_start(moment):
             yield f"{name} must be midnight"
 
 
-def _check_alignment(args: _Args) -> Problems:
-    """Ranges of periods with a day rule (weeks, months) start and end on it, judged in UTC."""
+def _check_alignment(args: _Args, zone: tzinfo) -> Problems:
+    """Ranges of periods with a day rule (weeks, months) start and end on it, judged in the query's zone."""
     period = PERIODS.get(args.first("period") or "")
     if period is None or period.day_rule is None:
         return
     for name in ("start_at", "end_at"):
         moment = args.date(name)
-        if moment is not None and not period.day_rule(moment):
+        if moment is not None and not period.day_rule(local_wall(moment, zone)):
             yield period.day_rule_message.format(name=name)
 
 
 _RAW_RULES = (_check_not_raw, _check_span_and_midnight, _check_alignment)
 
 
-def _run(checks, args: _Args) -> None:
+def _run(checks, args: _Args, *context) -> None:
     for check in checks:
-        for problem in check(args):
+        for problem in check(args, *context):
             raise QueryError(problem)
 
 
 # --- building the Query ------------------------------------------------------------------
 
-def _absolute_range(args: _Args, period: Period | None):
+def _absolute_range(args: _Args, period: Bucketing | None):
     """The user's bounds; for a period query also checks the gap-filled series it implies."""
     start, end = args.date("start_at"), args.date("end_at")
     if period is not None and start is not None and end is not None:
-        last = period.start(end)
-        count = period.count_between(period.start(start), last) + (last != end)
+        last = _representable(lambda: period.start(end))
+        count = period.count_between(_representable(lambda: period.start(start)), last) + (last != end)
         if count > MAX_PERIODS:
             raise QueryError(_TOO_MANY)
         _representable(lambda: period.end(end))
     return start, end, None
 
 
-def _relative_range(args: _Args, period: Period, duration: int, now: datetime):
+def _relative_range(args: _Args, period: Bucketing, duration: int, now: datetime):
     """`duration` periods back from end_at (or now) or on from start_at, with room left for the
     read API's one shift (docs/query-language.md, "Relative ranges", "Shifting a duration").
 
@@ -467,24 +520,29 @@ def _collect(args: _Args) -> tuple[tuple[str, str], ...]:
 
 
 def parse_query(
-    args: Sequence[tuple[str, str]], *, raw_queries_allowed: bool, now: datetime
+    args: Sequence[tuple[str, str]], *, raw_queries_allowed: bool, now: datetime,
+    default_timezone: str | None = None,
 ) -> Query:
     """Validate a query string the read API's way and build its Query.
 
     Checks run in the order of _CHECKS, then _RAW_RULES when
     raw queries are not allowed; the first problem found is raised as QueryError. Internal
     callers pass raw_queries_allowed=True. `now` anchors a `duration` given without dates.
+    `default_timezone` (a data set's `timezone`, a known name) counts periods when the query
+    names no `timezone`.
     """
     parsed = _Args(args)
     _run(_CHECKS, parsed)
     period = PERIODS.get(parsed.first("period") or "")
+    zone = zone_named(parsed.first("timezone") or default_timezone) if period else UTC
+    bucketing = Bucketing(period, zone) if period else None
     duration = parsed.integer("duration")
     if duration is None:
-        start_at, end_at, anchor = _absolute_range(parsed, period)
+        start_at, end_at, anchor = _absolute_range(parsed, bucketing)
     else:
-        start_at, end_at, anchor = _relative_range(parsed, period, duration, now)
+        start_at, end_at, anchor = _relative_range(parsed, bucketing, duration, now)
     if not raw_queries_allowed:
-        _run(_RAW_RULES, parsed)
+        _run(_RAW_RULES, parsed, zone)
     return Query(
         start_at=start_at,
         end_at=end_at,
@@ -499,4 +557,7 @@ def parse_query(
         collect=_collect(parsed),
         flatten=parsed.first("flatten") == "true",
         format="csv" if parsed.first("format") == "csv" else None,
+        paged=parsed.has("page_token"),
+        after=paging.decode(parsed.first("page_token")) if parsed.has("page_token") else None,
+        zone=zone,
     )

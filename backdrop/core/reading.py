@@ -8,18 +8,27 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from backdrop.core import collect, results
+from backdrop.core import collect, paging, results
 from backdrop.core.query import Query, QueryError
-from backdrop.core.storage.base import AggregateQuery, RecordQuery, Storage, TimeRange
-from backdrop.core.timeseries import Bucketing
+from backdrop.core.storage.base import AggregateQuery, Page, RecordQuery, Storage, TimeRange
 
 
 def execute(storage: Storage, name: str, query: Query) -> list[dict]:
     """The `data` list of the read API's answer to `query` on the data set `name`."""
+    if query.paged:
+        return page(storage, name, query).records
     if query.is_raw:
         return list(storage.find(name, record_query(query)))
     check_sort_key(query)
     return _grouped(storage, name, query, may_shift=query.duration is not None and not query.flatten)
+
+
+def page(storage: Storage, name: str, query: Query) -> paging.PageOfRecords:
+    """One page of a paged raw query: one record more than the page holds is asked for,
+    so the engine's answer itself says whether another page follows."""
+    assert query.paged and query.limit
+    asked = RecordQuery(query.filters, _time(query), None, query.limit + 1, Page(query.after))
+    return paging.cut(list(storage.find(name, asked)), query.limit)
 
 
 def record_query(query: Query) -> RecordQuery:
@@ -31,7 +40,7 @@ def aggregate_query(query: Query) -> AggregateQuery:
     return AggregateQuery(
         filters=query.filters,
         time=_time(query),
-        bucketing=Bucketing(query.period) if query.period else None,
+        bucketing=query.bucketing,
         group_by=query.group_by,
         reductions=collect.reductions(query.collect),
     )
@@ -61,14 +70,14 @@ def _grouped(storage: Storage, name: str, query: Query, *, may_shift: bool) -> l
         return _sorted_and_limited(results.grouped(results.group_rows(rows), query.group_by, query.collect), query)
     start, end = _series_range(query, rows)
     if query.group_by and query.flatten:
-        flat = results.flattened(rows, query.group_by, query.collect, query.period, start, end)
+        flat = results.flattened(rows, query.group_by, query.collect, query.bucketing, start, end)
         return _sorted_and_limited(flat, query)
     if query.group_by:
-        shaped = results.nested(results.group_rows(rows), query.group_by, query.collect, query.period, start, end)
+        shaped = results.nested(results.group_rows(rows), query.group_by, query.collect, query.bucketing, start, end)
         shift = results.nested_shift(shaped, backward=_backward(query))
         shaped = _sorted_and_limited(shaped, query)
     else:
-        shaped = results.filled_series(query.period, start, end, rows, query.collect)
+        shaped = results.filled_series(query.bucketing, start, end, rows, query.collect)
         shift = results.first_data_index(shaped, backward=_backward(query))
     if may_shift and shift > 0:
         moved = query.shifted(-shift if _backward(query) else shift)
@@ -85,9 +94,9 @@ def _series_range(query: Query, rows) -> tuple[datetime, datetime]:
     """The query's range; a period query always has one, but a missing bound is no crash."""
     starts = [row.period_start for row in rows if row.period_start is not None]
     start = query.start_at or (min(starts) if starts else None)
-    end = query.end_at or (query.period.add(max(starts), 1) if starts else None)
+    end = query.end_at or (query.bucketing.add(max(starts), 1) if starts else None)
     if start is None or end is None:  # nothing to show: an empty series
-        start = end = query.period.start(start or end or datetime.now(timezone.utc))
+        start = end = query.bucketing.start(start or end or datetime.now(timezone.utc))
     return start, end
 
 

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from backdrop.core.fields import valid_field_name
 from backdrop.core.storage.base import AlreadyExists, NotFound, Storage
+from backdrop.core.timeseries import known_zone
 
 DEFAULT_MAX_AGE_EXPECTED = 2678400
 NAME_PATTERN = r"[a-z0-9][a-z0-9_-]{0,99}"
@@ -38,6 +39,7 @@ class DataSetConfig:
     schema: dict | None = None
     upload_format: str = "csv"
     upload_filters: tuple[str, ...] = field(default_factory=tuple)
+    timezone: str | None = None
 
     @classmethod
     def from_dict(cls, stored: dict) -> "DataSetConfig":
@@ -54,6 +56,8 @@ class DataSetConfig:
         data = asdict(self)
         data["auto_ids"] = list(self.auto_ids) if self.auto_ids is not None else None
         data["upload_filters"] = list(self.upload_filters)
+        if data["timezone"] is None:  # configurations without one read as they always did
+            del data["timezone"]
         return data
 
 
@@ -157,6 +161,13 @@ def _check_upload_filters(key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _check_timezone(key: str, value: Any) -> str | None:
+    """The zone period queries count in when they name none: an IANA name, or null (UTC)."""
+    if value is not None and not known_zone(value):
+        raise ConfigError(f"{key} must be a valid IANA time zone name (like Europe/London), or null")
+    return value
+
+
 def _check_token(key: str, value: Any) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"{key} must be a string or null")
@@ -178,6 +189,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "schema": _check_schema,
     "upload_format": _check_upload_format,
     "upload_filters": _check_upload_filters,
+    "timezone": _check_timezone,
 }
 
 

@@ -15,11 +15,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Sequence
+from zoneinfo import ZoneInfo
 
 from backdrop.core import collect
 from backdrop.core.collect import Collects
 from backdrop.core.storage.base import AggregateRow, Sort
-from backdrop.core.timeseries import Period, as_utc
+from backdrop.core.timeseries import Bucketing, as_utc
 from backdrop.core.values import distinct_sorted, order_key, tuple_key
 
 
@@ -61,21 +62,23 @@ def bucket(start: datetime, end: datetime, count: int, collected: dict) -> dict[
 
 
 def filled_series(
-    period: Period, start: datetime, end: datetime, rows: Sequence[AggregateRow], collects: Collects
+    period: Bucketing, start: datetime, end: datetime, rows: Sequence[AggregateRow], collects: Collects
 ) -> list[dict]:
     """Every bucket of the range in order; data where there is some, zero and nulls elsewhere.
 
     Rows whose period lies outside the range (a record exactly at an inclusive end) are
-    not emitted.
+    not emitted. Bucket bounds are written with the bucketing's local offset.
     """
     data = {as_utc(row.period_start): row for row in rows if row.period_start is not None}
     series = []
     for bucket_start, bucket_end in period.range(start, end):
         row = data.get(bucket_start)
         if row is None:
-            series.append(bucket(bucket_start, bucket_end, 0, collect.empty_values(collects)))
+            series.append(bucket(period.shown(bucket_start), period.shown(bucket_end), 0,
+                                 collect.empty_values(collects)))
         else:
-            series.append(bucket(bucket_start, bucket_end, int(row.count), collect.values(row.values, collects)))
+            series.append(bucket(period.shown(bucket_start), period.shown(bucket_end), int(row.count),
+                                 collect.values(row.values, collects)))
     return series
 
 
@@ -104,7 +107,7 @@ def grouped(groups: Sequence[Group], group_by: Sequence[str], collects: Collects
 
 def nested(
     groups: Sequence[Group], group_by: Sequence[str], collects: Collects,
-    period: Period, start: datetime, end: datetime,
+    period: Bucketing, start: datetime, end: datetime,
 ) -> list[dict]:
     """Nested: per group its totals over all its records (even those outside the series) and its series."""
     return [
@@ -121,7 +124,7 @@ def nested(
 
 def flattened(
     rows: Sequence[AggregateRow], group_by: Sequence[str], collects: Collects,
-    period: Period, start: datetime, end: datetime,
+    period: Bucketing, start: datetime, end: datetime,
 ) -> list[dict]:
     """Flattened: a row for every period × every combination of the values seen for each field."""
     rows = [row for row in rows if row.period_start is not None]
@@ -136,7 +139,8 @@ def flattened(
                 (int(row.count), collect.values(row.values, collects)) if row
                 else (0, collect.empty_values(collects))
             )
-            flat.append({**group_fields(group_by, values), **bucket(bucket_start, bucket_end, count, collected)})
+            shown = bucket(period.shown(bucket_start), period.shown(bucket_end), count, collected)
+            flat.append({**group_fields(group_by, values), **shown})
     return flat
 
 
@@ -158,9 +162,15 @@ def limit_rows(rows: list[dict], limit: int | None) -> list[dict]:
 # --- CSV ---------------------------------------------------------------------------------------
 
 
+def _instant_text(value: datetime) -> str:
+    """ISO 8601 in UTC, but a period bound in a named zone (Bucketing.shown) keeps the
+    zone's offset, as the JSON answer writes it."""
+    return (value if isinstance(value.tzinfo, ZoneInfo) else as_utc(value)).isoformat()
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return as_utc(value).isoformat()
+        return _instant_text(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
@@ -171,7 +181,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, datetime):
-        return as_utc(value).isoformat()
+        return _instant_text(value)
     return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
 
 

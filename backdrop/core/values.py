@@ -7,7 +7,7 @@ never numbers here, although Python says `True == 1`.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 # Ranks across types. Datetimes and lists never come out of a stored record (dates are
@@ -31,8 +31,8 @@ def order_key(value: Any) -> tuple:
         return (_NUMBER, value)
     if isinstance(value, str):
         return (_STRING, value)
-    if isinstance(value, datetime):
-        return (_DATETIME, value)
+    if isinstance(value, datetime):  # as an instant: clock readings of one zone may repeat
+        return (_DATETIME, value.astimezone(timezone.utc) if value.tzinfo is not None else value)
     if isinstance(value, (list, tuple)):
         return (_LIST, tuple(order_key(item) for item in value))
     return (_OTHER, repr(value))

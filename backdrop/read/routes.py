@@ -9,11 +9,13 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, request
 
+from backdrop.core import reading
 from backdrop.core.query import QueryError, parse_query
 from backdrop.core.reading import execute
 from backdrop.read.cache import CachedResponse, CacheKey
 from backdrop.read.headers import ALLOWED_METHODS, preflight
 from backdrop.read.lookup import Found
+from backdrop.read.paging import next_link
 from backdrop.read.render import render
 from backdrop.read.state import ReadState
 from backdrop.web import ApiError, error_response, get_storage
@@ -54,12 +56,24 @@ def _answer(found: Found) -> CachedResponse:
         list(request.args.items(multi=True)),
         raw_queries_allowed=config.raw_queries_allowed,
         now=datetime.now(timezone.utc),
+        default_timezone=config.timezone,
     )
-    key = CacheKey(config.name, query.cache_key(), found.version)
+    path = request.script_root + request.path
+    # A page's body holds a link to the path it was asked on: the path is part of its key.
+    key = CacheKey(config.name, f"{path} {query.cache_key()}" if query.paged else query.cache_key(),
+                   found.version)
     cache = ReadState.of().cache
     entry = cache.get(key)
     if entry is None:
-        rows = execute(get_storage(current_app), config.name, query)
-        entry = render(config, query, rows, key.etag())
+        entry = _computed(config, query, key, path)
         cache.put(key, entry)
     return entry
+
+
+def _computed(config, query, key: CacheKey, path: str) -> CachedResponse:
+    storage = get_storage(current_app)
+    if not query.paged:
+        return render(config, query, execute(storage, config.name, query), key.etag())
+    page = reading.page(storage, config.name, query)
+    link = None if page.next_token is None else next_link(path, query, page.next_token)
+    return render(config, query, page.records, key.etag(), link)

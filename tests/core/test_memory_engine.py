@@ -192,10 +192,10 @@ def test_aggregate_computes_only_the_reductions_asked_for(storage):
     assert row.values == {Reduction("v", Op.SUM): 1.5}
 
 
-def test_aggregate_refuses_buckets_in_another_time_zone(storage):
+def test_aggregate_buckets_weeks_on_the_clocks_of_a_time_zone(storage):
     from zoneinfo import ZoneInfo
 
-    from backdrop.core.storage.base import UnsupportedQuery
-
-    with pytest.raises(UnsupportedQuery):
-        storage.aggregate("ds", AggregateQuery(bucketing=Bucketing(WEEK, ZoneInfo("Europe/London"))))
+    # Sunday 23:30 UTC in summer is already Monday 00:30 in London: the next London week.
+    storage.save_records("ds", [record("1", at(2014, 7, 13, 23, 30))])
+    [row] = storage.aggregate("ds", AggregateQuery(bucketing=Bucketing(WEEK, ZoneInfo("Europe/London"))))
+    assert row.period_start == at(2014, 7, 13, 23)

@@ -14,7 +14,8 @@ from backdrop.core.query import (
     parse_datetime,
     parse_query,
 )
-from backdrop.core.storage.base import Filter, Sort
+from backdrop.core import paging
+from backdrop.core.storage.base import Filter, Position, Sort
 from backdrop.core.timeseries import DAY, HOUR, MONTH, WEEK
 
 UTC = timezone.utc
@@ -809,3 +810,56 @@ def test_any_query_string_parses_or_raises_a_query_error(pairs, raw):
 def test_cache_key_is_ascii_whatever_the_values():
     query = parse_query([("filter_by", "name:caf\u00e9 \U0001f600 \ud800")], raw_queries_allowed=True, now=NOW)
     assert query.cache_key().isascii()
+
+
+# --- page_token (not in the original; docs/query-language.md, "Paging") ---------------------
+
+def test_an_empty_page_token_asks_for_the_first_page():
+    query = parse("limit=10&page_token=")
+    assert (query.paged, query.after, query.limit) == (True, None, 10)
+
+
+def test_a_page_token_names_the_position_after_which_the_page_starts():
+    token = paging.encode(Position(at(2014, 1, 2, 3, 4, 5), "é/1"))
+    assert parse(f"limit=10&page_token={token}").after == Position(at(2014, 1, 2, 3, 4, 5), "é/1")
+    assert parse("limit=1&page_token=" + paging.encode(Position(None, "x"))).after == Position(None, "x")
+
+
+def test_a_query_without_page_token_is_not_paged_and_keeps_its_cache_key():
+    query = parse("limit=10")
+    assert not query.paged and "page" not in query.cache_key()
+
+
+def test_pages_get_their_own_cache_keys():
+    keys = {parse(q).cache_key() for q in ("limit=2", "limit=2&page_token=",
+                                            "limit=2&page_token=" + paging.encode(Position(None, "a")),
+                                            "limit=2&page_token=" + paging.encode(Position(None, "b")))}
+    assert len(keys) == 4
+
+
+@pytest.mark.parametrize("query", ["group_by=kind&limit=2&page_token=",
+                                   f"period=day&{RANGE}&page_token="])
+def test_page_token_is_for_raw_queries_only(query):
+    assert error(query) == "page_token is only for raw queries: it cannot be used with group_by or period"
+
+
+def test_page_token_cannot_be_sorted():
+    assert error("sort_by=kind:ascending&limit=2&page_token=") == (
+        "sort_by cannot be used with page_token: pages always follow _timestamp, then _id")
+
+
+@pytest.mark.parametrize("query", ["page_token=", "limit=0&page_token="])
+def test_page_token_needs_a_limit(query):
+    assert error(query) == "page_token needs limit: the number of records per page, at least 1"
+
+
+@pytest.mark.parametrize("token", ["x", "!!!!", "bm90IGpzb24", "WzEsMiwzXQ", "WyIxIiwiYSJd", "W251bGwsMV0",
+                                   "Wzk5OTk5OTk5OTk5OTk5OTk5OTksImEiXQ", "W3RydWUsImEiXQ"])
+def test_a_malformed_page_token_is_refused_saying_so(token):
+    # not base64, not JSON, three items, a string time, a number id, an instant past year 9999, a boolean time
+    assert error(f"limit=2&page_token={token}") == (
+        "page_token is malformed: use an empty page_token for the first page, then the one in each next link")
+
+
+def test_a_paged_raw_query_is_refused_where_raw_queries_are():
+    assert error("limit=2&page_token=", raw=False) == "querying for raw data is not allowed"

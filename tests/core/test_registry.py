@@ -227,3 +227,12 @@ def test_create_or_replace_creates_then_updates(storage):
     assert created and config.published
     config, created = registry.create_or_replace(storage, body(name="loaded", published=False))
     assert not created and not registry.get(storage, "loaded").published
+
+
+def test_timezone_is_an_iana_name_or_null_and_left_out_when_null():
+    assert registry.validate(body(timezone="Europe/London")).to_dict()["timezone"] == "Europe/London"
+    assert registry.validate(body(timezone=None)).timezone is None
+    assert "timezone" not in registry.validate(body()).to_dict()
+    for value in ("europe/london", "../x", "localtime", 1, ""):
+        with pytest.raises(ConfigError, match="timezone must be a valid IANA time zone name"):
+            registry.validate(body(timezone=value))

@@ -20,13 +20,15 @@ from backdrop.core.storage.base import (
     AggregateQuery,
     Filter,
     Op,
+    Page,
+    Position,
     RecordQuery,
     Reduction,
     Sort,
     TimeRange,
 )
 from backdrop.core.storage.memory import MemoryStorage
-from backdrop.core.timeseries import PERIODS, Bucketing, period_keys
+from backdrop.core.timeseries import PERIODS, Bucketing, period_keys, to_instant
 from backdrop.core.values import tuple_key
 
 UTC = timezone.utc
@@ -85,14 +87,25 @@ def time_ranges(bounds) -> st.SearchStrategy[TimeRange]:
     return st.just(TimeRange()) | bounded()
 
 
-def record_queries(bounds) -> st.SearchStrategy[RecordQuery]:
-    return st.builds(
-        RecordQuery,
-        filters=st.just(()) | st.lists(filters, min_size=1, max_size=2).map(tuple),
-        time=time_ranges(bounds),
+def positions(bounds, stored: list[Position]) -> st.SearchStrategy[Position]:
+    """Mostly exactly a stored record's position (where a page ends), else ids around the stored ones."""
+    around = st.builds(Position, st.none() | bounds, st.sampled_from(["", "r", "r1", "r19", "r3", "r40", "s"]))
+    return st.sampled_from(stored) | around if stored else around
+
+
+def record_queries(bounds, stored: list[Position] = ()) -> st.SearchStrategy[RecordQuery]:
+    """Sorted or in write order, or (never both) in paging order from a position."""
+    common = {
+        "filters": st.just(()) | st.lists(filters, min_size=1, max_size=2).map(tuple),
+        "time": time_ranges(bounds),
+        "limit": st.none() | st.integers(1, 8),
+    }
+    sorted_queries = st.builds(
+        RecordQuery, **common,
         sort=st.none() | st.builds(Sort, st.sampled_from(FIELDS + ["_id", "_timestamp"]), st.booleans()),
-        limit=st.none() | st.integers(1, 8),
     )
+    paged_queries = st.builds(RecordQuery, **common, page=st.builds(Page, st.none() | positions(bounds, list(stored))))
+    return sorted_queries | paged_queries
 
 
 def aggregate_queries(bounds) -> st.SearchStrategy[AggregateQuery]:
@@ -141,6 +154,10 @@ def bounds_for(reference, name: str) -> st.SearchStrategy[datetime]:
     return instants | st.sampled_from(stamps) if stamps else instants
 
 
+def positions_in(reference, name: str) -> list[Position]:
+    return [Position(to_instant(r.get("_timestamp")), r["_id"]) for r in reference.find(name, RecordQuery())]
+
+
 def in_order(rows) -> list:
     return sorted(rows, key=lambda row: (row.period_start or datetime.min.replace(tzinfo=UTC),
                                          tuple_key(row.group)))
@@ -171,7 +188,8 @@ def test_stored_records_match_the_reference(real_engine, drawn):
 @given(drawn=batches, data=st.data())
 def test_raw_queries_match_the_reference(real_engine, drawn, data):
     name, reference = both(real_engine, drawn)
-    for query in data.draw(st.lists(record_queries(bounds_for(reference, name)), min_size=2, max_size=5)):
+    queries = record_queries(bounds_for(reference, name), positions_in(reference, name))
+    for query in data.draw(st.lists(queries, min_size=2, max_size=5)):
         assert list(real_engine.find(name, query)) == list(reference.find(name, query)), query
 
 

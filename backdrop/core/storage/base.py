@@ -99,13 +99,40 @@ class Sort:
 
 
 @dataclass(frozen=True)
+class Position:
+    """A place in the paging order: a record's `_timestamp` (None when it has none) and `_id`."""
+
+    timestamp: datetime | None
+    id: str
+
+    def key(self) -> tuple:
+        """The paging order as a Python key: no timestamp first, then by time, then by `_id`
+        (by code point)."""
+        return (self.timestamp is not None, self.timestamp or datetime.min, self.id)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Keyset paging: records ordered by (`_timestamp`, `_id`), those without a
+    `_timestamp` first (by `_id`); only those after `after` (None: from the start).
+
+    A position, not an offset, so a walk page by page is stable under concurrent writes:
+    every record older than the walk is met exactly once.
+    """
+
+    after: Position | None = None
+
+
+@dataclass(frozen=True)
 class RecordQuery:
-    """A raw query: matching records as stored, in storage (write) order unless sorted."""
+    """A raw query: matching records as stored, in storage (write) order unless sorted,
+    or in paging order with a `page` (never both `sort` and `page`)."""
 
     filters: tuple[Filter, ...] = ()
     time: TimeRange = TimeRange()
     sort: Sort | None = None
     limit: int | None = None
+    page: Page | None = None
 
 
 class Op(Enum):
@@ -298,8 +325,8 @@ class Storage(ABC):
     @abstractmethod
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
         """Grouped query computed inside the engine: filtering, bucketing, grouping and every
-        reduction run close to the data. Raises UnsupportedQuery for a bucketing the engine
-        cannot compute (a time zone other than UTC, today)."""
+        reduction run close to the data, periods on the clocks of the bucketing's zone.
+        Raises UnsupportedQuery for a query the engine cannot compute rather than answer wrongly."""
 
 
 def record_size(record: dict) -> int:

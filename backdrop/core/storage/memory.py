@@ -22,11 +22,12 @@ from .base import (
     Filter,
     NotFound,
     Op,
+    Page,
+    Position,
     RecordQuery,
     Reduction,
     Storage,
     TimeRange,
-    UnsupportedQuery,
     record_size,
 )
 from .migrations import Migrated, Migration
@@ -101,6 +102,17 @@ def _reduce(raws: list[dict], reduction: Reduction) -> Any:
     if reduction.op is Op.NUMBER_LIST:
         return sorted(numbers)
     return distinct_sorted(present)
+
+
+def _position(item: _Stored) -> Position:
+    return Position(item.timestamp, item.raw["_id"])
+
+
+def _paged(items: list[_Stored], page: Page) -> list[_Stored]:
+    """The records after the page's position, in paging order (see base.Page)."""
+    if page.after is not None:
+        items = [item for item in items if _position(item).key() > page.after.key()]
+    return sorted(items, key=lambda item: _position(item).key())
 
 
 class MemoryStorage(Storage):
@@ -285,7 +297,10 @@ class MemoryStorage(Storage):
         return [item for item in stored if _matches(item, filters, time)]
 
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
-        raws = [dict(item.raw) for item in self._matching(name, query.filters, query.time)]
+        matching = self._matching(name, query.filters, query.time)
+        if query.page is not None:
+            matching = _paged(matching, query.page)
+        raws = [dict(item.raw) for item in matching]
         if query.sort is not None:
             field = query.sort.field
             raws.sort(key=lambda raw: order_key(raw.get(field)), reverse=query.sort.descending)
@@ -294,8 +309,6 @@ class MemoryStorage(Storage):
         return iter(raws)
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
-        if query.bucketing is not None and not query.bucketing.in_utc:
-            raise UnsupportedQuery("Buckets in a time zone other than UTC are not supported yet")
         buckets: dict[tuple, tuple[datetime | None, tuple, list[dict]]] = {}
         for item in self._matching(name, query.filters, query.time):
             placed = self._place(item, query)

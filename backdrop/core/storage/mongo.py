@@ -61,6 +61,7 @@ from .base import (
     StorageError,
 )
 from .migrations import VersionedSchema, start_up
+from .rows import local_offsets
 from .mongo_codec import CODEC_OPTIONS, prepare
 from .mongo_pipeline import aggregate_pipeline, decode_aggregate, find_pipeline, last_updated_pipeline
 from .mongo_schema import COUNTERS, DATA_SETS, DOCUMENTS, MIGRATIONS, RECORDS, VERSION_COUNTER, MongoSchemaStore
@@ -345,10 +346,21 @@ class MongoStorage(VersionedSchema, Storage):
         return _stream(cursor)
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
-        pipeline = aggregate_pipeline(name, query)  # UnsupportedQuery for a bucketing it cannot compute
+        pipeline = aggregate_pipeline(name, query, local_offsets(query, lambda: self._span(name)))
         with _translated():
             documents = list(self._database()[RECORDS].aggregate(pipeline, allowDiskUse=True))
         return decode_aggregate(documents, query)
+
+
+    def _span(self, name: str) -> tuple[datetime | None, datetime | None]:
+        """The earliest and latest `_timestamp` of the data set (µs in `t`)."""
+        records = self._database()[RECORDS]
+        ends = []
+        for way in (1, -1):
+            with _translated():
+                found = list(records.find({"d": name, "t": {"$ne": None}}, {"t": 1}).sort("t", way).limit(1))
+            ends.append(from_micros(found[0]["t"]) if found else None)
+        return ends[0], ends[1]
 
 
 def _stream(cursor) -> Iterator[dict]:

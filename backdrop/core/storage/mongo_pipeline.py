@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from backdrop.core.timeseries import as_utc, micros, to_instant
+from backdrop.core.timeseries import as_utc, from_micros, micros, to_instant
 from backdrop.core.values import distinct_sorted
 
-from .base import AggregateQuery, AggregateRow, Filter, Op, RecordQuery, Reduction, TimeRange, UnsupportedQuery
+from .base import AggregateQuery, AggregateRow, Filter, Op, Position, RecordQuery, Reduction, TimeRange
 from . import rows
-from .rows import Columns
+from .mongo_local import bucket_start
+from .rows import Columns, Offsets
 
 _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
@@ -121,11 +122,25 @@ def matching(name: str, filters: Iterable[Filter], time: TimeRange) -> dict:
 # --- raw queries ---------------------------------------------------------------------------
 
 
+def _after(position: Position) -> dict:
+    """Records after `position` in paging order. BSON puts null `t` first, as the paging
+    order does, and compares strings by UTF-8 bytes, which is code point order."""
+    if position.timestamp is None:
+        return {"$or": [{"t": {"$ne": None}}, {"t": None, "i": {"$gt": position.id}}]}
+    stamp = micros(as_utc(position.timestamp))
+    return {"$or": [{"t": {"$gt": stamp}}, {"t": stamp, "i": {"$gt": position.id}}]}
+
+
 def find_pipeline(name: str, query: RecordQuery) -> list[dict]:
     """The matching records as stored, in write order or the sort field's cross-type order
-    (ties in write order), limited; the output documents are the records themselves."""
+    (ties in write order), or in paging order (`t`, then `i`), limited; the output
+    documents are the records themselves."""
     pipeline: list[dict] = [{"$match": matching(name, query.filters, query.time)}]
-    if query.sort is None:
+    if query.page is not None:
+        if query.page.after is not None:
+            pipeline.append({"$match": _after(query.page.after)})
+        pipeline.append({"$sort": {"t": 1, "i": 1}})
+    elif query.sort is None:
         pipeline.append({"$sort": {"s": 1}})
     else:
         way = -1 if query.sort.descending else 1
@@ -174,18 +189,20 @@ def _accumulator(reduction: Reduction) -> dict:
     return {"$addToSet": {"$cond": [_present(value), {"k": _rank(value), "v": value}, "$$REMOVE"]}}
 
 
-def aggregate_pipeline(name: str, query: AggregateQuery) -> list[dict]:
+def aggregate_pipeline(name: str, query: AggregateQuery, offsets: Offsets | None = None) -> list[dict]:
     """One `$group` per bucket × group with the count and every reduction, flattened to
     the fields rows.Columns names.
 
-    Buckets come from the `_<period>_start_at` keys the write path stores in every record
-    with a `_timestamp` (their UTC ISO text groups exactly like the instant).
+    Buckets in UTC come from the `_<period>_start_at` keys the write path stores in every
+    record with a `_timestamp` (their UTC ISO text groups exactly like the instant); buckets
+    on local clocks are computed from `t` and the zone's `offsets` (mongo_local.py).
     """
     match = matching(name, query.filters, query.time)
     key: dict[str, Any] = {}
-    if query.bucketing is not None:
-        if not query.bucketing.in_utc:
-            raise UnsupportedQuery("Buckets in a time zone other than UTC are not supported yet")
+    if query.bucketing is not None and query.bucketing.local:
+        match.setdefault("t", {"$ne": None})
+        key[Columns.PERIOD] = bucket_start(query.bucketing.period, offsets or [(None, 0)])
+    elif query.bucketing is not None:
         period_key = _path(query.bucketing.period.start_at_key)
         match[period_key] = {"$type": "string"}
         key[Columns.PERIOD] = f"${period_key}"
@@ -206,8 +223,9 @@ class _Decoder:
     """The pipeline's output fields back to Python values."""
 
     @staticmethod
-    def period(value: str):
-        return to_instant(value)
+    def period(value: str | int):
+        """A UTC period key's ISO text, or a local bucket's wall time in µs (mongo_local.py)."""
+        return to_instant(value) if isinstance(value, str) else from_micros(int(value))
 
     @staticmethod
     def group_value(kind: Any, value: Any) -> Any:

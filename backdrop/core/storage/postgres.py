@@ -33,7 +33,6 @@ from .base import (
     RecordQuery,
     Storage,
     StorageError,
-    UnsupportedQuery,
 )
 from .migrations import VersionedSchema, start_up
 from .postgres_codec import batch_columns, escape, load_json, stored_json
@@ -259,8 +258,6 @@ class PostgresStorage(VersionedSchema, Storage):
                     yield body
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
-        if query.bucketing is not None and not query.bucketing.in_utc:
-            raise UnsupportedQuery("Buckets in a time zone other than UTC are not supported yet")
         statement = sql.aggregate_statement(name, query)
         with self._transaction() as conn:
             with conn.cursor(row_factory=dict_row) as cursor:

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from backdrop.core.timeseries import UTC, as_utc
 from backdrop.core.values import distinct_sorted
 
-from .base import AggregateQuery, AggregateRow, Filter, Op, RecordQuery, Reduction, TimeRange
+from .base import AggregateQuery, AggregateRow, Filter, Op, Position, RecordQuery, Reduction, TimeRange
 from .postgres_codec import escape, stored_json
 from .rows import Columns, decode_aggregate
 from .sql import Statement
@@ -84,13 +84,31 @@ def _conditions(name: str, filters: Sequence[Filter], time: TimeRange) -> Statem
     return where
 
 
+def _after(position: Position) -> Statement:
+    """Records after `position` in paging order (NULL `ts` first, then `ts`, then `id` by
+    code point: ids are stored escaped, which keeps code point order, and compared under the
+    "C" collation, which is byte order, whatever the database's collation).
+
+    `ts >= %s` leads so the `(data_set, ts)` index bounds the scan."""
+    escaped = escape(position.id)
+    if position.timestamp is None:
+        return Statement().add('AND (r.ts IS NOT NULL OR r.id COLLATE "C" > %s)', escaped)
+    stamp = as_utc(position.timestamp)
+    return Statement().add('AND r.ts >= %s AND (r.ts > %s OR r.id COLLATE "C" > %s)', stamp, stamp, escaped)
+
+
 def find_statement(name: str, query: RecordQuery) -> Statement:
-    """Matching bodies in the cross-type order of the sort field, ties in write order."""
+    """Matching bodies in the cross-type order of the sort field, ties in write order; or in
+    paging order (`ts` with NULL first, then `id`)."""
     statement = Statement().add("SELECT r.body FROM backdrop_records r")
     if query.sort is not None:
         statement.add("CROSS JOIN LATERAL (SELECT r.body -> %s AS v) s", query.sort.field)
     statement.extend(_conditions(name, query.filters, query.time))
-    if query.sort is None:
+    if query.page is not None:
+        if query.page.after is not None:
+            statement.extend(_after(query.page.after))
+        statement.add('ORDER BY r.ts NULLS FIRST, r.id COLLATE "C"')
+    elif query.sort is None:
         statement.add("ORDER BY r.seq")
     else:
         way = " DESC" if query.sort.descending else ""
@@ -151,9 +169,12 @@ def _extracted(name: str, query: AggregateQuery, fields: list[str]) -> Statement
     """
     columns = Statement()
     if query.bucketing is not None:
-        # PostgreSQL's date_trunc units are the periods' names.
-        columns.add(f"date_trunc(%s::text, r.ts AT TIME ZONE 'UTC') AS {Columns.PERIOD},",
-                    query.bucketing.period.name)
+        # PostgreSQL's date_trunc units are the periods' names. On local clocks the column is
+        # the bucket's start in local wall time, turned into an instant by the bucketing
+        # (rows.py), so a midnight skipped or repeated resolves as in every engine.
+        zone = str(query.bucketing.zone) if query.bucketing.local else "UTC"
+        columns.add(f"date_trunc(%s::text, r.ts AT TIME ZONE %s::text) AS {Columns.PERIOD},",
+                    query.bucketing.period.name, zone)
     for index, group in enumerate(query.group_by):
         columns.add(f"r.body ->> %s AS {Columns.group_value(index)},", group)
     for index, field in enumerate(fields):

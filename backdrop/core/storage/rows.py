@@ -8,11 +8,14 @@ so no engine reads a column by its position.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from backdrop.core.values import tuple_key
 
 from .base import AggregateQuery, AggregateRow, Reduction
+
+Offsets = list[tuple[datetime | None, int]]
+"""A zone's UTC offsets in µs: [(None, offset at the start), (instant of change, new offset), …]."""
 
 
 class Columns:
@@ -67,10 +70,33 @@ def decode_aggregate(rows: Iterable[Mapping[str, Any]], query: AggregateQuery,
     return list(merged.values())
 
 
+def local_offsets(query: AggregateQuery, data_span: Callable[[], tuple[datetime | None, datetime | None]]) -> Offsets | None:
+    """For engines without zone rules (SQLite, MongoDB): the offsets of the query's zone over
+    the time its records can have, or None when the bucketing is not on local clocks.
+
+    That time is the query's range cut to the data set's earliest and latest `_timestamp`
+    (`data_span`: two index probes), so a range of centuries over a year of data looks up
+    one year of transitions.
+    """
+    bucketing = query.bucketing
+    if bucketing is None or not bucketing.local:
+        return None
+    first, last = data_span()
+    bounds = [moment for moment in (first, query.time.start) if moment is not None]
+    start = max(bounds) if bounds else None
+    bounds = [moment for moment in (last, query.time.end) if moment is not None]
+    end = min(bounds) if bounds else None
+    if first is None or start > end:  # no record can match
+        return [(None, 0)]
+    return bucketing.wall_offsets(start, end)
+
+
 def _decoded(row: Mapping[str, Any], query: AggregateQuery, decoder: Decoder) -> AggregateRow:
+    """A bucket start read from the engine (local wall time for a bucketing on local clocks)
+    becomes an instant through the bucketing, the same rule for every engine."""
     period = row[Columns.PERIOD] if query.bucketing is not None else None
     return AggregateRow(
-        period_start=None if period is None else decoder.period(period),
+        period_start=None if period is None else query.bucketing.from_wall(decoder.period(period)),
         group=tuple(decoder.group_value(row[Columns.group_kind(i)], row[Columns.group_value(i)])
                     for i in range(len(query.group_by))),
         count=row[Columns.COUNT],

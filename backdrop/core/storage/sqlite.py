@@ -34,11 +34,10 @@ from .base import (
     Reduction,
     Storage,
     StorageError,
-    UnsupportedQuery,
     record_size,
 )
 from .migrations import VersionedSchema, start_up
-from .rows import Columns, decode_aggregate
+from .rows import Columns, decode_aggregate, local_offsets
 from .sql import Statement
 from .sqlite_codec import UNCOUNTED, decode, prepare
 from .sqlite_schema import MIGRATIONS, SQLiteSchemaStore, schema_store
@@ -325,17 +324,21 @@ class SQLiteStorage(VersionedSchema, Storage):
         return _stream(cursor)
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
-        if query.bucketing is not None and not query.bucketing.in_utc:
-            raise UnsupportedQuery("Buckets in a time zone other than UTC are not supported yet")
+        offsets = local_offsets(query, lambda: self._span(name))
         try:
-            rows = self._named_rows(q.aggregate_statement(name, query))
+            rows = self._named_rows(q.aggregate_statement(name, query, offsets=offsets))
         except StorageError as error:
             if "integer overflow" not in str(error):
                 raise
             # A sum past 64-bit integers: SQLite's SUM refuses it; answer with a float sum.
-            rows = self._named_rows(q.aggregate_statement(name, query, float_sums=True))
+            rows = self._named_rows(q.aggregate_statement(name, query, float_sums=True, offsets=offsets))
         # Without GROUP BY the statement answers one row even when nothing matched.
         return decode_aggregate((row for row in rows if row[Columns.COUNT]), query, _DECODER)
+
+    def _span(self, name: str) -> tuple[datetime | None, datetime | None]:
+        """The earliest and latest `_timestamp` of the data set (two index probes)."""
+        low, high = self._read("SELECT MIN(ts), MAX(ts) FROM records WHERE data_set = ?", (name,))[0]
+        return (None if low is None else from_micros(low)), (None if high is None else from_micros(high))
 
     def _named_rows(self, statement: Statement) -> list[sqlite3.Row]:
         """Rows that read their columns by name."""

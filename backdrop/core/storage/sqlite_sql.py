@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from backdrop.core.timeseries import MICROSECOND, Period, micros
 
-from .base import AggregateQuery, Filter, Op, RecordQuery, TimeRange
-from .rows import Columns
+from .base import AggregateQuery, Filter, Op, Position, RecordQuery, TimeRange
+from .rows import Columns, Offsets
 from .sql import Statement
 from .text import escape as escape_text
 
@@ -95,10 +95,26 @@ def _where(name: str, filters: tuple[Filter, ...], time: TimeRange) -> Statement
     return where
 
 
+def _after(position: Position) -> Statement:
+    """Records after `position` in paging order: SQLite puts NULL `ts` first, as the paging
+    order does, and compares `id` text by its UTF-8 bytes, which is code point order.
+
+    `ts >= ?` leads so the `(data_set, ts)` index bounds the scan."""
+    if position.timestamp is None:
+        return Statement().add("AND (ts IS NOT NULL OR id > ?)", position.id)
+    stamp = micros(position.timestamp)
+    return Statement().add("AND ts >= ? AND (ts > ? OR id > ?)", stamp, stamp, position.id)
+
+
 def find_statement(name: str, query: RecordQuery) -> Statement:
-    """Matching bodies in the cross-type order of the sort field, ties in write order."""
+    """Matching bodies in the cross-type order of the sort field, ties in write order; or in
+    paging order (`ts`, then `id`)."""
     statement = Statement().add("SELECT body FROM records").extend(_where(name, query.filters, query.time))
-    if query.sort is None:
+    if query.page is not None:
+        if query.page.after is not None:
+            statement.extend(_after(query.page.after))
+        statement.add("ORDER BY ts, id")
+    elif query.sort is None:
         statement.add("ORDER BY seq")
     else:
         way = " DESC" if query.sort.descending else ""
@@ -111,31 +127,43 @@ def find_statement(name: str, query: RecordQuery) -> Statement:
 
 # --- period buckets ----------------------------------------------------------------------
 
-_SECONDS = "((ts - ((ts % 1000000) + 1000000) % 1000000) / 1000000)"  # floor, also before 1970
+def _seconds(ts: str) -> str:
+    return f"(({ts} - (({ts} % 1000000) + 1000000) % 1000000) / 1000000)"  # floor, also before 1970
 
 
-def _calendar(*modifiers: str) -> str:
+def _calendar(ts: str, *modifiers: str) -> str:
     """Start of a calendar period via strftime on whole seconds, back in microseconds."""
     extra = "".join(f", {modifier}" for modifier in modifiers)
-    return f"(CAST(strftime('%s', {_SECONDS}, 'unixepoch'{extra}) AS INTEGER) * 1000000)"
+    return f"(CAST(strftime('%s', {_seconds(ts)}, 'unixepoch'{extra}) AS INTEGER) * 1000000)"
 
 
-def _fixed(length: int, origin: int) -> str:
+def _fixed(ts: str, length: int, origin: int) -> str:
     """Start of a fixed-length period by floor arithmetic on integer microseconds."""
-    return f"(ts - (((ts - {origin}) % {length}) + {length}) % {length})"
+    return f"({ts} - ((({ts} - {origin}) % {length}) + {length}) % {length})"
 
 
-def period_start(period: Period) -> str:
-    """The start (µs) of the period holding `ts`, in SQL, from the period's own rules."""
+def period_start(period: Period, ts: str = "ts") -> str:
+    """The start (µs) of the period holding `ts` (an SQL expression), from the period's own rules."""
     if period.length is not None:
-        return _fixed(period.length // MICROSECOND, micros(period.origin))
+        return _fixed(ts, period.length // MICROSECOND, micros(period.origin))
     if period.months == 12:
-        return _calendar("'start of year'")
+        return _calendar(ts, "'start of year'")
     if period.months == 1:
-        return _calendar("'start of month'")
-    months_back = (f"'-' || ((CAST(strftime('%m', {_SECONDS}, 'unixepoch') AS INTEGER) - 1)"
+        return _calendar(ts, "'start of month'")
+    months_back = (f"'-' || ((CAST(strftime('%m', {_seconds(ts)}, 'unixepoch') AS INTEGER) - 1)"
                    f" % {int(period.months)}) || ' months'")
-    return _calendar("'start of month'", months_back)
+    return _calendar(ts, "'start of month'", months_back)
+
+
+def wall_time(offsets: Offsets) -> str:
+    """`ts` as the zone's clocks read it (µs, as if UTC): the offset in force added, chosen
+    by a CASE over the transition instants (newest first). SQLite knows no zone rules; the
+    offsets come from zoneinfo (timeseries.utc_offsets), as integers spliced in."""
+    (_, first), changes = offsets[0], offsets[1:]
+    if not changes:
+        return f"(ts + {int(first)})"
+    branches = " ".join(f"WHEN ts >= {micros(moment)} THEN {int(offset)}" for moment, offset in reversed(changes))
+    return f"(ts + CASE {branches} ELSE {int(first)} END)"
 
 
 # --- grouped queries -----------------------------------------------------------------------
@@ -182,8 +210,12 @@ def _extracted_fields(query: AggregateQuery) -> Statement:
     return columns
 
 
-def aggregate_statement(name: str, query: AggregateQuery, float_sums: bool = False) -> Statement:
+def aggregate_statement(name: str, query: AggregateQuery, float_sums: bool = False,
+                        offsets: Offsets | None = None) -> Statement:
     """One GROUP BY statement: period bucket, typed group values, count, reductions.
+
+    A bucketing on local clocks needs the zone's `offsets` over the records' time
+    (rows.local_offsets); its period column is then the bucket's start in local wall time.
 
     The inner SELECT picks the matching records and extracts what the outer one needs
     once per record; it is fenced (`LIMIT -1`) so SQLite does not merge it into the
@@ -195,7 +227,8 @@ def aggregate_statement(name: str, query: AggregateQuery, float_sums: bool = Fal
     keys: list[str] = []
     present: list[str] = []  # a record without a timestamp or a group value takes no part
     if query.bucketing is not None:
-        inner.add(f", {period_start(query.bucketing.period)} AS {Columns.PERIOD}")
+        ts = wall_time(offsets) if query.bucketing.local else "ts"
+        inner.add(f", {period_start(query.bucketing.period, ts)} AS {Columns.PERIOD}")
         outer.append(Columns.PERIOD)
         keys.append(Columns.PERIOD)
         present.append(Columns.PERIOD)
