@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, request
 from backdrop.core import reading
 from backdrop.core.query import QueryError, parse_query
 from backdrop.core.reading import execute
+from backdrop.core.storage.base import UnsupportedQuery
 from backdrop.read.cache import CachedResponse, CacheKey
 from backdrop.read.headers import ALLOWED_METHODS, preflight
 from backdrop.read.lookup import Found
@@ -25,7 +26,8 @@ METHODS = list(ALLOWED_METHODS)
 
 
 @blueprint.errorhandler(QueryError)
-def _bad_query(error: QueryError):
+@blueprint.errorhandler(UnsupportedQuery)
+def _bad_query(error: QueryError | UnsupportedQuery):
     return error_response(400, str(error))
 
 

@@ -164,3 +164,20 @@ def test_engine_failure_is_500_json_with_cors(client, rawr, storage, monkeypatch
     assert error(response) == "Internal Server Error: RuntimeError"
     assert response.headers[CORS] == "*"
     assert "ETag" not in response.headers
+
+
+def test_a_query_the_engine_cannot_answer_is_a_400_saying_why(client, add_data_set, storage, monkeypatch):
+    """A time zone the database server's rules lack (engines keep their own tz databases)."""
+    from backdrop.core.storage.base import UnsupportedQuery
+
+    add_data_set("zoned")
+
+    def refuse(*args, **kwargs):
+        raise UnsupportedQuery("timezone Europe/Kyiv is not in this database server's time zone rules")
+
+    monkeypatch.setattr(storage, "aggregate", refuse)
+    response = client.get("/zoned?period=day&start_at=2024-03-25T00:00:00Z&end_at=2024-04-01T00:00:00Z"
+                          "&timezone=Europe/Kyiv")
+    assert response.status_code == 400
+    assert response.get_json() == {"status": "error", "message":
+                                   "timezone Europe/Kyiv is not in this database server's time zone rules"}

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 from postgres_support import postgres_enabled
-from storage_support import CONFIG, record
+from storage_support import CONFIG, at, record
 
 from backdrop.core.storage.base import (
     AggregateQuery,
@@ -250,3 +250,32 @@ def test_versions_rise_with_every_change_and_are_never_reused(pg):
     pg.create_data_set(CONFIG)
     seen.append(pg.data_set_version("ds"))
     assert seen == sorted(set(seen))
+
+
+def test_a_zone_the_server_does_not_know_is_the_querys_problem_not_a_failure(pg):
+    """Python's and the server's tz databases are updated apart: a name only one knows is refused."""
+    import io
+    from zoneinfo import ZoneInfo
+
+    from backdrop.core.storage.base import UnsupportedQuery
+    from backdrop.core.timeseries import DAY, Bucketing
+
+    rules = _zone_file("Europe/London")
+    unknown = ZoneInfo.from_file(io.BytesIO(rules), key="Mars/Olympus_Mons")
+    pg.save_records("ds", [record("a", at(2024, 3, 31, 12))])
+    with pytest.raises(UnsupportedQuery, match="Mars/Olympus_Mons is not in this database server's time zone rules"):
+        pg.aggregate("ds", AggregateQuery(bucketing=Bucketing(DAY, unknown)))
+
+
+def _zone_file(name: str) -> bytes:
+    """A zone's compiled rules, from the system's tz database or the tzdata package."""
+    import zoneinfo
+    from pathlib import Path
+
+    for root in zoneinfo.TZPATH:
+        path = Path(root) / name
+        if path.is_file():
+            return path.read_bytes()
+    from importlib.resources import files
+
+    return files("tzdata.zoneinfo").joinpath(*name.split("/")).read_bytes()

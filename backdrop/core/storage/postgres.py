@@ -33,6 +33,7 @@ from .base import (
     RecordQuery,
     Storage,
     StorageError,
+    UnsupportedQuery,
 )
 from .migrations import VersionedSchema, start_up
 from .postgres_codec import batch_columns, escape, load_json, stored_json
@@ -261,7 +262,10 @@ class PostgresStorage(VersionedSchema, Storage):
         statement = sql.aggregate_statement(name, query)
         with self._transaction() as conn:
             with conn.cursor(row_factory=dict_row) as cursor:
-                rows = cursor.execute(statement.text, statement.params).fetchall()
+                try:
+                    rows = cursor.execute(statement.text, statement.params).fetchall()
+                except pg_errors.InvalidParameterValue as error:
+                    raise _unknown_zone(query, error) from error
         return sql.aggregate_rows(rows, query)
 
     # --- helpers ---------------------------------------------------------------------------
@@ -296,6 +300,15 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
     conn.execute("SET jit = off")
     conn.commit()
+
+
+def _unknown_zone(query: AggregateQuery, error: Exception) -> Exception:
+    """A zone Python's tz database knows but the server's does not (they are updated apart)
+    is the query's problem, not the engine's failure."""
+    if query.bucketing is None or query.bucketing.in_utc:
+        return StorageError(f"PostgreSQL: {error}")
+    return UnsupportedQuery(f"timezone {query.bucketing.zone} is not in this database server's time zone "
+                            "rules: use another name of the same zone, or UTC")
 
 
 def _taken(constraint: str, name: str, group: str, kind: str) -> AlreadyExists:
