@@ -170,7 +170,7 @@ def test_a_query_the_engine_cannot_answer_is_a_400_saying_why(client, add_data_s
     """A time zone the database server's rules lack (engines keep their own tz databases)."""
     from backdrop.core.storage.base import UnsupportedQuery
 
-    add_data_set("zoned")
+    add_data_set("zoned", raw_queries_allowed=True)
 
     def refuse(*args, **kwargs):
         raise UnsupportedQuery("timezone Europe/Kyiv is not in this database server's time zone rules")
