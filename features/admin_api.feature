@@ -92,6 +92,32 @@ Feature: the administration API for data sets
     Then the status is 200
     And the body lists "name" values ["aardvark", "mole", "zebra"]
 
+  Scenario Outline: listing data sets filtered by group and type (<query>)
+    Given a data set "apples" with settings:
+      | setting    | value  |
+      | data_group | fruit  |
+      | data_type  | apples |
+    And a data set "pears" with settings:
+      | setting    | value |
+      | data_group | fruit |
+      | data_type  | pears |
+    And a data set "leeks" with settings:
+      | setting    | value  |
+      | data_group | veg    |
+      | data_type  | leeks  |
+    And I use the admin token
+    When I send GET "/data-sets?<query>" to the write app
+    Then the status is 200
+    And the body lists "name" values <names>
+
+    Examples:
+      | query                           | names                         |
+      | data-group=fruit&data-type=pears | ["pears"]                    |
+      | data-group=fruit                | ["apples", "pears"]           |
+      | data-type=leeks                 | ["leeks"]                     |
+      | data-group=veg&data-type=pears  | []                            |
+      | colour=blue                     | ["apples", "leeks", "pears"]  |
+
   Scenario: showing a data set nobody configured
     Given I use the admin token
     When I send GET "/data-sets/nope" to the write app

@@ -244,6 +244,23 @@ def list_all(storage: Storage) -> list[DataSetConfig]:
     return sorted((DataSetConfig.from_dict(c) for c in storage.list_data_sets()), key=lambda c: c.name)
 
 
+def list_matching(storage: Storage, data_group: str | None = None,
+                  data_type: str | None = None) -> list[DataSetConfig]:
+    """The configurations with this group and/or type (None: any), sorted by name.
+
+    Both given name at most one data set, found by the storage's own lookup; one alone
+    filters the list, which is small (one entry per data set). A value that breaks the name
+    rule matches nothing and never reaches the database (a NUL byte would upset PostgreSQL).
+    """
+    if any(value is not None and not valid_name(value) for value in (data_group, data_type)):
+        return []
+    if data_group is not None and data_type is not None:
+        found = find(storage, data_group, data_type)
+        return [found] if found is not None else []
+    return [config for config in list_all(storage)
+            if data_group in (None, config.data_group) and data_type in (None, config.data_type)]
+
+
 # ---------------------------------------------------------------------------- changes
 
 

@@ -46,7 +46,11 @@ def create_data_set():
 
 @blueprint.get("/data-sets")
 def list_data_sets():
-    return json_response([config.to_dict() for config in registry.list_all(services.storage())])
+    """Every configuration, or those matching `data-group` and/or `data-type`; other query
+    parameters are ignored, as they always were."""
+    matching = registry.list_matching(services.storage(), request.args.get("data-group"),
+                                      request.args.get("data-type"))
+    return json_response([config.to_dict() for config in matching])
 
 
 @blueprint.get("/data-sets/<name>")

@@ -170,6 +170,47 @@ def test_list_of_nothing_is_an_empty_array(client):
     assert client.get("/data-sets", headers=ADMIN).json == []
 
 
+@pytest.fixture
+def three_data_sets(client):
+    for name, group, data_type in (("a_x", "a", "x"), ("a_y", "a", "y"), ("b_x", "b", "x")):
+        assert create(client, name=name, data_group=group, data_type=data_type).status_code == 201
+
+
+def listed(client, query):
+    response = client.get(f"/data-sets?{query}", headers=ADMIN)
+    assert response.status_code == 200
+    return [config["name"] for config in response.json]
+
+
+@pytest.mark.parametrize("query, names", [
+    ("data-group=a&data-type=y", ["a_y"]),
+    ("data-type=x&data-group=b", ["b_x"]),
+    ("data-group=a", ["a_x", "a_y"]),
+    ("data-type=x", ["a_x", "b_x"]),
+    ("data-group=a&data-type=z", []),
+    ("data-group=nobody", []),
+    ("data-group=", []),
+    ("data-group=A", []),
+    ("data-group=a%00", []),
+])
+def test_list_filters_by_group_and_type(client, three_data_sets, query, names):
+    assert listed(client, query) == names
+
+
+def test_list_filtered_answers_whole_configurations(client, three_data_sets):
+    response = client.get("/data-sets?data-group=a&data-type=y", headers=ADMIN)
+    assert response.json == [{**DEFAULTS, "name": "a_y", "data_group": "a", "data_type": "y"}]
+
+
+@pytest.mark.parametrize("query", ["data_group=a", "group=a&type=x", "colour=blue", "data-groups=a"])
+def test_list_ignores_other_query_parameters(client, three_data_sets, query):
+    assert listed(client, query) == ["a_x", "a_y", "b_x"]
+
+
+def test_list_with_another_parameter_still_filters(client, three_data_sets):
+    assert listed(client, "limit=1&data-type=y") == ["a_y"]
+
+
 def test_show_answers_the_configuration(client):
     created = create(client, name="shown").json
     response = client.get("/data-sets/shown", headers=ADMIN)
