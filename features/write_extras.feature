@@ -161,6 +161,39 @@ Feature: write API behaviours the original features did not cover
       """
     And data set "foo" holds 0 records
 
+  Scenario: an integer beyond 64 bits is refused naming the field; 64-bit integers and doubles round-trip
+    Given I use the bearer token for the data set
+    When I POST to "/data/group/type" with body:
+      """
+      [{"_id": "a", "count": 1}, {"_id": "b", "count": 100000000000000000000000000000}]
+      """
+    Then the status is 400
+    And the body is:
+      """
+      {"messages": ["count has an integer outside the 64-bit range: integers must lie between -9223372036854775808 and 9223372036854775807 (send a larger number as a double, such as 1e30, or as a string)"],
+       "errors": [{"index": 1, "message": "count has an integer outside the 64-bit range: integers must lie between -9223372036854775808 and 9223372036854775807 (send a larger number as a double, such as 1e30, or as a string)"}]}
+      """
+    And data set "foo" holds 0 records
+    When I POST to "/data/group/type" with body:
+      """
+      {"_id": "c", "count": 9223372036854775807, "low": -9223372036854775808, "huge": 1e30}
+      """
+    Then the status is 200
+    And data set "foo" holds 1 record whose "count" is 9223372036854775807
+    And data set "foo" holds 1 record whose "low" is -9223372036854775808
+    And data set "foo" holds 1 record whose "huge" is 1e30
+    When I PATCH to "/data/group/type/c" with body:
+      """
+      {"count": -9223372036854775809}
+      """
+    Then the status is 400
+    And the body is:
+      """
+      {"messages": ["count has an integer outside the 64-bit range: integers must lie between -9223372036854775808 and 9223372036854775807 (send a larger number as a double, such as 1e30, or as a string)"],
+       "errors": [{"index": 0, "message": "count has an integer outside the 64-bit range: integers must lie between -9223372036854775808 and 9223372036854775807 (send a larger number as a double, such as 1e30, or as a string)"}]}
+      """
+    And data set "foo" holds 1 record whose "count" is 9223372036854775807
+
   Scenario: every problem of a batch is reported, in stage order (schema, auto ids, dates, per-record checks)
     Given a data set "checked" with settings:
       | setting             | value                                                                                                  |

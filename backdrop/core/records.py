@@ -33,6 +33,10 @@ INTERNAL_FIELDS = frozenset(("_id",) + DATE_FIELDS)
 SERVER_FIELDS = frozenset(["_updated_at", *period_keys(datetime(2000, 1, 1, tzinfo=UTC))])
 NOT_AN_OBJECT = "record must be a JSON object"
 
+# Integers are stored exactly only inside the signed 64-bit range: MongoDB has no wider
+# integer, SQLite none either, and a wider one would not survive every engine's sums.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 # JSON scalars as a parser delivers them, plus the datetimes parsing puts in date fields.
 _VALUE_TYPES = frozenset((str, int, float, bool, type(None), datetime))
 _ID = re.compile(r"\S+")
@@ -237,7 +241,8 @@ def _record_problem(record: dict, plans: dict) -> str | None:
         return _first_problem(record)
     for value in record.values():
         kind = type(value)
-        if kind not in _VALUE_TYPES or (kind is float and not _isfinite(value)):
+        if kind not in _VALUE_TYPES or (kind is float and not _isfinite(value)) or (
+                kind is int and not INT64_MIN <= value <= INT64_MAX):
             return _first_problem(record)
     has_id, dates = plan
     if has_id:
@@ -252,9 +257,12 @@ def _record_problem(record: dict, plans: dict) -> str | None:
 
 def _first_problem(record: dict) -> str | None:
     """The per-record rules in order for each key in turn (a valid key name, a known internal
-    key, a scalar value, then the date or `_id` rule); the first failure's message.
+    key, a scalar value, then the date or `_id` rule, or for other keys the integer range);
+    the first failure's message.
 
-    Non-finite floats cannot come back out as JSON, so they count as invalid values.
+    Non-finite floats cannot come back out as JSON, so they count as invalid values. An
+    integer outside the 64-bit range would be stored changed (as a double) or not at all,
+    so it is refused rather than altered; internal keys keep their own messages.
     """
     for key, value in record.items():
         verdict = _key_problem(key)
@@ -269,7 +277,16 @@ def _first_problem(record: dict) -> str | None:
                     return f'_id "{_text(value)}" is not a valid id'
             elif kind is not datetime:
                 return f"{key} is not a valid datetime object"
+        elif kind is int and not INT64_MIN <= value <= INT64_MAX:
+            return integer_range_message(key)
     return None
+
+
+def integer_range_message(key: str) -> str:
+    """What a client reads for an integer no engine can store exactly, and what to send instead."""
+    return (f"{key} has an integer outside the 64-bit range: integers must lie between "
+            f"{INT64_MIN} and {INT64_MAX} (send a larger number as a double, such as 1e30, "
+            f"or as a string)")
 
 
 # ---------------------------------------------------------------------------- batches

@@ -8,6 +8,7 @@ tell two writers apart without being usable to write.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from datetime import datetime, timezone
@@ -39,7 +40,15 @@ class JsonLineFormatter(logging.Formatter):
             "process": record.process,
         }
         line.update(getattr(record, "audit", {}))
-        return orjson.dumps(line, default=str, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+        try:
+            return orjson.dumps(line, default=str, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+        except orjson.JSONEncodeError:  # a refused PATCH body may hold an integer orjson cannot write
+            return json.dumps(line, default=_plain, separators=(",", ":"))
+
+
+def _plain(value: Any) -> str:
+    """What orjson writes for the values the standard library cannot: ISO dates, else str()."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 class AuditLog:

@@ -54,7 +54,8 @@ def _by_group_and_type(data_group: str, data_type: str) -> DataSet:
 
 
 def _json(wrong_type: Callable[[], ApiError]):
-    return body.json_body(services.settings().max_body_bytes, wrong_type)
+    """Record bodies keep integers exact, so validation can refuse those too wide to store."""
+    return body.json_body(services.settings().max_body_bytes, wrong_type, exact_integers=True)
 
 
 def _batch_error(error: BatchError) -> ApiError:

@@ -89,6 +89,47 @@ def test_non_finite_number_has_an_invalid_value(value):
     assert problems([{"thing": value}]) == ["thing has an invalid value"]
 
 
+OUT_OF_RANGE = ("count has an integer outside the 64-bit range: integers must lie between "
+                "-9223372036854775808 and 9223372036854775807 (send a larger number as a double, "
+                "such as 1e30, or as a string)")
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 2**64, 10**30, -(10**40)])
+def test_integer_outside_64_bits_is_refused_naming_the_field(value):
+    assert problems([{"name": "x", "count": value}]) == [OUT_OF_RANGE]
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, -(2**63), 0, -1, 1e30, -1e40, 2.0**63, 1.5e300])
+def test_integers_inside_64_bits_and_every_double_are_stored_as_sent(value):
+    stored = one({"count": value})["count"]
+    assert (stored, type(stored)) == (value, type(value))
+
+
+def test_integer_range_is_checked_after_the_earlier_rules_of_the_record():
+    assert problems([{"count": 2**64, "_foo": 1}]) == [OUT_OF_RANGE]
+    assert problems([{"_foo": 1, "count": 2**64}]) == ["_foo is not a recognised internal field"]
+    assert problems([{"thing": {}, "count": 2**64}]) == ["thing has an invalid value"]
+
+
+def test_an_integer_in_an_internal_field_keeps_that_fields_messages():
+    assert problems([{"_id": 2**64}]) == ['_id "18446744073709551616" is not a valid id']
+    assert problems([{"_timestamp": 10**30}]) == [FORMAT_MESSAGE, "_timestamp is not a valid datetime object"]
+
+
+def test_out_of_range_integers_are_reported_for_every_record_with_its_index():
+    with pytest.raises(BatchError) as caught:
+        prepare([{"count": 1}, {"count": 2**63}, {"count": 3}, {"count": -(2**63) - 1}])
+    assert caught.value.errors == [{"index": 1, "message": OUT_OF_RANGE},
+                                   {"index": 3, "message": OUT_OF_RANGE}]
+
+
+def test_a_patch_merging_in_a_wide_integer_is_refused():
+    stored = one({"_id": "a", "count": 1})
+    with pytest.raises(BatchError) as caught:
+        prepare_patch(stored, {"count": 10**30}, schema=None, now=NOW)
+    assert caught.value.messages == [OUT_OF_RANGE]
+
+
 def test_unparseable_timestamp_also_fails_the_datetime_object_check():
     assert problems([{"_timestamp": "invalid"}]) == [
         FORMAT_MESSAGE, "_timestamp is not a valid datetime object"]

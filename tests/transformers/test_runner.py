@@ -86,6 +86,14 @@ def test_output_that_fails_record_validation_leaves_the_output_unchanged(storage
     assert list(storage.find("visas_grouped", RecordQuery())) == []
 
 
+def test_output_holding_an_integer_beyond_64_bits_is_refused_and_stores_nothing(storage):
+    options = {**RATE["options"], "additionalFields": {"ceiling": 2**64}}
+    with pytest.raises(BatchError) as caught:
+        _run(storage, transforms.create(storage, {**RATE, "options": options}))
+    assert caught.value.messages[0].startswith("ceiling has an integer outside the 64-bit range")
+    assert list(storage.find("visas_digital_takeup", RecordQuery())) == []
+
+
 def test_latest_value_chain_publishes_to_dashboards(storage):
     _run(storage, transforms.create(storage, RATE))
     dashboards.create(storage, {"slug": "visas", "data_sets": ["visas_digital_takeup"]})

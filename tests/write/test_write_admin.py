@@ -142,6 +142,13 @@ def test_create_with_an_invalid_value_is_400_naming_the_field(client, field, val
     assert field in response.json["message"]
 
 
+def test_configurations_keep_todays_answer_to_a_huge_integer(client):
+    body = b'{"data_group": "g", "data_type": "t", "max_age_expected": 100000000000000000000000000000}'
+    response = client.post("/data-sets", data=body, content_type="application/json", headers=ADMIN)
+    assert error(response) == (400, {"status": "error", "message":
+                                     "max_age_expected must be a whole number of seconds >= 0, or null"})
+
+
 def test_create_of_a_non_object_is_400(client):
     response = client.post("/data-sets", json=["a"], headers=ADMIN)
     assert response.status_code == 400

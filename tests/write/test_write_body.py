@@ -7,7 +7,7 @@ import pytest
 from write_support import AUTH, build_app, stored
 
 from backdrop.web import ApiError, get_storage
-from backdrop.write.body import inflate
+from backdrop.write.body import inflate, parse_json
 
 URL = "/data/dinosaur/droppings"
 WRAPPED = "ValidationError('Expected header: Content-type: application/json',)"
@@ -234,3 +234,29 @@ def test_a_gzip_body_inflating_beyond_the_limit_is_413(small_client):
     response = post_bytes(small_client, body, **{"Content-Encoding": "gzip"})
     assert response.status_code == 413
     assert response.json == TOO_LARGE
+
+
+# ---------------------------------------------------------------------------- exact integers
+
+@pytest.mark.parametrize("text, value", [
+    (b'{"n": 100000000000000000000000000000}', {"n": 10**29}),
+    (b'[-9223372036854775809, 18446744073709551616]', [-(2**63) - 1, 2**64]),
+    (b'{"s": "1234567890123456789012", "f": 1234567890123456789012.5, "e": 1e30}',
+     {"s": "1234567890123456789012", "f": 1234567890123456789012.5, "e": 1e30}),
+])
+def test_record_bodies_keep_every_integer_exact(text, value):
+    parsed = parse_json(text, exact_integers=True)
+    assert parsed == value
+    assert repr(parsed) == repr(value)  # ints stay ints, doubles stay doubles
+
+
+def test_other_bodies_are_read_as_orjson_reads_them():
+    assert parse_json(b'{"n": 100000000000000000000000000000}') == {"n": 1e29}
+    assert type(parse_json(b"100000000000000000000000000000")) is float
+
+
+def test_a_too_long_integer_is_still_a_json_error_first():
+    with pytest.raises(ApiError) as caught:
+        parse_json(b"1" + b"0" * 400, exact_integers=True)
+    assert caught.value.status == 400
+    assert caught.value.body["message"].startswith("Error parsing JSON: ")

@@ -1,7 +1,8 @@
 """Storing, emptying, patching and deleting records through the write API."""
 import base64
 
-from write_support import AUTH, stored
+import pytest
+from write_support import AUTH, audit_lines, stored
 
 URL = "/data/dinosaur/droppings"
 TIMESTAMP_SCHEMA = {
@@ -53,6 +54,53 @@ def test_a_batch_with_one_bad_record_stores_nothing(client, storage, dinosaurs):
                    {"index": 2, "message": "thing has an invalid value"}],
     }
     assert stored(storage, "dinosaurs") == []
+
+
+def post_text(client, text: str, url=URL):
+    """A body written by hand: integer literals exactly as a client's JSON library writes them."""
+    return client.post(url, data=text, content_type="application/json", headers=AUTH)
+
+
+def out_of_range(field: str) -> str:
+    return (f"{field} has an integer outside the 64-bit range: integers must lie between "
+            "-9223372036854775808 and 9223372036854775807 (send a larger number as a double, "
+            "such as 1e30, or as a string)")
+
+
+@pytest.mark.parametrize("literal", [
+    "9223372036854775808", "18446744073709551615", "18446744073709551616",
+    "-9223372036854775809", "1000000000000000000000000000000", "-10000000000000000000000000000000000000000",
+])
+@pytest.mark.parametrize("url", [URL, "/dinosaurs"])
+def test_a_batch_with_an_integer_beyond_64_bits_stores_nothing(client, storage, dinosaurs, literal, url):
+    response = post_text(client, f'[{{"count": 1}}, {{"name": "x", "count": {literal}}}]', url)
+    assert response.status_code == 400
+    assert response.json == {"messages": [out_of_range("count")],
+                             "errors": [{"index": 1, "message": out_of_range("count")}]}
+    assert stored(storage, "dinosaurs") == []
+
+
+def test_the_64_bit_bounds_and_doubles_are_stored_exactly(client, storage, dinosaurs):
+    text = ('{"top": 9223372036854775807, "bottom": -9223372036854775808, "huge": 1e30, '
+            '"wide": 12345678901234567890.5, "whole": 2.0, "digits": "123456789012345678901234567890"}')
+    assert post_text(client, text).status_code == 200
+    [record] = stored(storage, "dinosaurs")
+    values = {key: (record[key], type(record[key])) for key in ("top", "bottom", "huge", "wide", "whole", "digits")}
+    assert values == {"top": (2**63 - 1, int), "bottom": (-(2**63), int), "huge": (1e30, float),
+                      "wide": (12345678901234567890.5, float), "whole": (2.0, float),
+                      "digits": ("123456789012345678901234567890", str)}
+
+
+def test_a_patch_with_an_integer_beyond_64_bits_changes_nothing(client, storage, dinosaurs, tmp_path):
+    post(client, {"_id": "rex", "teeth": 60})
+    before = stored(storage, "dinosaurs")
+    response = client.patch(f"{URL}/rex", json={"teeth": 10**30}, headers=AUTH)
+    assert response.status_code == 400
+    assert response.json == {"messages": [out_of_range("teeth")],
+                             "errors": [{"index": 0, "message": out_of_range("teeth")}]}
+    assert stored(storage, "dinosaurs") == before
+    [patched] = [line for line in audit_lines(tmp_path) if line["message"] == "Data patch action"]
+    assert patched["data"] == {"teeth": 10**30}
 
 
 def test_an_invalid_id_is_refused(client, storage, dinosaurs):
