@@ -1,7 +1,8 @@
 """What the read and write apps share: JSON responses, JSON error pages, storage per process.
 
 Both apps answer every error as `{"status": "error", "message": …}`; a 500 is logged with
-its traceback and answered without leaking internals beyond the exception's class.
+its traceback and answered without leaking internals beyond the exception's class; a
+storage failure is a 503 with Retry-After.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from backdrop.core.storage import check_url, open_storage
-from backdrop.core.storage.base import SchemaError, StorageError
+from backdrop.core.storage.base import ConnectionLost, SchemaError, StorageError
 from backdrop.core.storage.migrations import start_up
 from backdrop.settings import Settings
 
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 JSON = "application/json"
 ROUTING_MESSAGES = {404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large"}
+RETRY_AFTER_SECONDS = "5"
+CONNECTION_LOST = "Service Unavailable: the connection to the database was lost; try again shortly"
+STORAGE_FAILED = "Service Unavailable: the database could not answer; try again shortly"
 
 
 def dumps(data: Any) -> bytes:
@@ -65,6 +69,13 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 405 and getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
+
+    @app.errorhandler(StorageError)
+    def _storage_failed(error: StorageError):
+        """The database failed where a retry later may work: 503, not a 500 (a bug)."""
+        log.error("storage failed: %s", error, exc_info=error)
+        message = CONNECTION_LOST if isinstance(error, ConnectionLost) else STORAGE_FAILED
+        return error_response(503, message, {"Retry-After": RETRY_AFTER_SECONDS})
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
