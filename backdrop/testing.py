@@ -153,6 +153,18 @@ def fresh_postgres_database(server_url: str | None = None, prefix: str = "backdr
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def terminate_backends(database_url: str) -> int:
+    """End every other session on the database of `database_url` (as a restart would), waiting
+    up to 5 s for each to be gone; the number ended. Needs a superuser (`postgres` in tests)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+    return sum(1 for (ended,) in rows if ended)
+
+
 # --- MongoDB: a fresh database on a real server, or of mongomock when there is none ----------
 
 MONGOMOCK_HOST = "mongomock.invalid"  # the host of URLs naming a database of this process's mongomock

@@ -1,19 +1,22 @@
 """What the read and write apps share: JSON responses, JSON error pages, storage per process.
 
 Both apps answer every error as `{"status": "error", "message": …}`; a 500 is logged with
-its traceback and answered without leaking internals beyond the exception's class.
+its traceback and answered without leaking internals beyond the exception's class; a
+storage failure is a 503 with Retry-After.
 """
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from backdrop.core.storage import check_url, open_storage
-from backdrop.core.storage.base import SchemaError, StorageError
+from backdrop.core.storage.base import ConnectionLost, SchemaError, StorageError
 from backdrop.core.storage.migrations import start_up
 from backdrop.settings import Settings
 
@@ -21,6 +24,9 @@ log = logging.getLogger(__name__)
 
 JSON = "application/json"
 ROUTING_MESSAGES = {404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large"}
+RETRY_AFTER_SECONDS = "5"
+CONNECTION_LOST = "Service Unavailable: the connection to the database was lost; try again shortly"
+STORAGE_FAILED = "Service Unavailable: the database could not answer; try again shortly"
 
 
 def dumps(data: Any) -> bytes:
@@ -64,10 +70,42 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
+    @app.errorhandler(StorageError)
+    def _storage_failed(error: StorageError):
+        """The database failed where a retry later may work: 503, not a 500 (a bug)."""
+        log.error("storage failed: %s", error, exc_info=error)
+        message = CONNECTION_LOST if isinstance(error, ConnectionLost) else STORAGE_FAILED
+        return error_response(503, message, {"Retry-After": RETRY_AFTER_SECONDS})
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error")
         return error_response(500, f"Internal Server Error: {type(error).__name__}")
+
+
+NUL_IN_REQUEST = "Paths and query parameters cannot contain the NUL character (U+0000)"
+SURROGATE_IN_REQUEST = ("Paths and query parameters cannot contain surrogate code points (U+D800 to U+DFFF): "
+                        "they must be valid UTF-8")
+_ENCODED_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
+
+
+def refuse_unstorable_input(app: Flask) -> None:
+    """Answer 400 to a NUL or an encoded surrogate in the path or the query string, before routing.
+
+    Neither can name anything stored: PostgreSQL's text cannot hold U+0000 (its error would
+    be a 500 at the first lookup), and a surrogate is not a character at all, which the
+    server would otherwise quietly turn into U+FFFD. Checked once here, for every route of
+    both apps, rather than in each lookup of each engine.
+    """
+
+    @app.before_request
+    def _refuse():
+        path = request.environ.get("PATH_INFO", "").encode("latin-1", "replace")
+        query = unquote_to_bytes(request.environ.get("QUERY_STRING", "").replace("+", " "))
+        if b"\x00" in path or b"\x00" in query:
+            raise ApiError(400, NUL_IN_REQUEST)
+        if _ENCODED_SURROGATE.search(path) or _ENCODED_SURROGATE.search(query):
+            raise ApiError(400, SURROGATE_IN_REQUEST)
 
 
 def install_storage(app: Flask, settings: Settings) -> None:

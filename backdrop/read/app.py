@@ -6,7 +6,7 @@ from flask import Flask
 from backdrop.read import headers, routes, status
 from backdrop.read.state import ReadState
 from backdrop.settings import Settings
-from backdrop.web import configure_logging, install_storage, register_error_handlers
+from backdrop.web import configure_logging, install_storage, refuse_unstorable_input, register_error_handlers
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_storage(app, settings)
     ReadState.install(app, settings)
     register_error_handlers(app)
+    refuse_unstorable_input(app)
     headers.install(app)
     app.register_blueprint(status.blueprint)
     app.register_blueprint(routes.blueprint)

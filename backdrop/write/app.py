@@ -11,7 +11,7 @@ from flask import Flask, Response, request
 
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import Dispatcher
-from backdrop.web import configure_logging, install_storage, register_error_handlers
+from backdrop.web import configure_logging, install_storage, refuse_unstorable_input, register_error_handlers
 from backdrop.write import admin, admin_documents, records_routes
 from backdrop.write.audit import AuditLog
 
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["backdrop_audit"] = AuditLog(settings.audit_log)
     app.extensions["backdrop_dispatcher"] = Dispatcher(settings)
     register_error_handlers(app)
+    refuse_unstorable_input(app)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(admin_documents.blueprint)
     app.register_blueprint(records_routes.blueprint)

@@ -61,6 +61,13 @@ def test_invalid_utf8_is_400(client, storage, dinosaurs):
     assert stored(storage, "dinosaurs") == []
 
 
+@pytest.mark.parametrize("body", [b'{"foo\xed\xa0\x80": 1}', b'{"foo": "\xed\xb0\x80"}'])
+def test_the_utf8_bytes_of_a_surrogate_are_not_utf8(client, storage, dinosaurs, body):
+    response = post_bytes(client, body)
+    assert response.json == {"status": "error", "message": "Request body is not valid UTF-8"}
+    assert stored(storage, "dinosaurs") == []
+
+
 def test_a_scalar_body_is_400(client, dinosaurs):
     for body in (b"5", b'"x"', b"true"):
         response = post_bytes(client, body)

@@ -3,6 +3,7 @@ import pytest
 from write_support import AUTH, build_app
 
 from backdrop.core.storage import UnsupportedDatabase
+from backdrop.core.storage.base import ConnectionLost
 
 
 def test_status_is_up_and_not_cached(client):
@@ -72,12 +73,25 @@ def test_errors_are_not_cached_either(client):
     assert client.post("/data/no/such", json={}).headers["Cache-Control"] == "no-cache"
 
 
-def test_a_storage_failure_is_a_500_json_error(tmp_path):
+def test_a_storage_failure_is_a_503_json_error_with_retry_after(tmp_path):
     app = build_app(tmp_path, BACKDROP_DATABASE_URL=f"sqlite:///{tmp_path}")  # a folder: no database opens there
     response = app.test_client().post("/data/dinosaur/droppings", json={"foo": "bar"}, headers=AUTH)
-    assert response.status_code == 500
-    assert response.json["status"] == "error"
-    assert response.json["message"].startswith("Internal Server Error: ")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json == {"status": "error",
+                             "message": "Service Unavailable: the database could not answer; try again shortly"}
+
+
+def test_a_connection_lost_beyond_its_retry_is_a_503_saying_so(client, storage, monkeypatch):
+    def lost(*args, **kwargs):
+        raise ConnectionLost("PostgreSQL: server closed the connection unexpectedly", before_commit=False)
+
+    monkeypatch.setattr(storage, "find_data_set", lost)
+    response = client.post("/data/dinosaur/droppings", json={"foo": "bar"}, headers=AUTH)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["message"] == ("Service Unavailable: the connection to the database was lost; "
+                                        "try again shortly")
 
 
 def test_an_unsupported_database_url_stops_the_write_app_from_starting(tmp_path):

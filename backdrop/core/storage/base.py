@@ -39,6 +39,20 @@ class StorageError(Exception):
     """The engine could not do what was asked (connection lost, disk full, …)."""
 
 
+class ConnectionLost(StorageError):
+    """The database connection broke (server restarted, backend terminated) under a statement.
+
+    `before_commit` says the transaction never reached COMMIT, so the server rolled it back
+    and running it again cannot apply it twice; a break during COMMIT leaves the outcome
+    unknown. The engine retries the first kind once; what still fails reaches the apps,
+    which answer 503 with Retry-After.
+    """
+
+    def __init__(self, message: str, *, before_commit: bool) -> None:
+        super().__init__(message)
+        self.before_commit = before_commit
+
+
 class AlreadyExists(StorageError):
     """A configuration or document with that key (or that group and type) exists."""
 

@@ -10,6 +10,8 @@ postgres_codec; the statements live in postgres_sql.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import threading
 from contextlib import contextmanager
@@ -29,6 +31,7 @@ from .base import (
     AggregateQuery,
     AggregateRow,
     AlreadyExists,
+    ConnectionLost,
     NotFound,
     RecordQuery,
     Storage,
@@ -38,6 +41,45 @@ from .base import (
 from .migrations import VersionedSchema, start_up
 from .postgres_codec import batch_columns, escape, load_json, stored_json
 from .postgres_schema import MIGRATIONS, PostgresSchemaStore, schema_store
+
+
+def _retried(method):
+    """Run a storage method once more when its connection broke before COMMIT.
+
+    Safe: a transaction that never reached COMMIT was rolled back by the server, so running
+    it again cannot apply it twice; a break during COMMIT (outcome unknown) is not retried,
+    nor is a stream of records that already handed some out. Before the retry the pool
+    tests its idle connections, so the retry gets a working one even when every connection
+    broke together. Retrying, rather than testing each connection on checkout (psycopg_pool's
+    `check=`), costs nothing on the healthy path (a check is one more round trip per
+    transaction) and also covers a connection that breaks after the check.
+    """
+    if inspect.isgeneratorfunction(method):
+        @functools.wraps(method)
+        def stream(self, *args, **kwargs):
+            started = False
+            try:
+                for item in method(self, *args, **kwargs):
+                    started = True
+                    yield item
+                return
+            except ConnectionLost as error:
+                if started or not error.before_commit:
+                    raise
+                self._replace_broken_connections()
+            yield from method(self, *args, **kwargs)
+        return stream
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except ConnectionLost as error:
+            if not error.before_commit:
+                raise
+            self._replace_broken_connections()
+        return method(self, *args, **kwargs)
+    return call
 
 
 class PostgresStorage(VersionedSchema, Storage):
@@ -103,14 +145,30 @@ class PostgresStorage(VersionedSchema, Storage):
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection]:
-        """One pooled connection, one transaction: committed on success, rolled back on error."""
+        """One pooled connection, one transaction: committed on success, rolled back on error.
+
+        A connection found broken raises ConnectionLost, saying whether COMMIT was reached;
+        the pool itself drops a broken connection when it is handed back.
+        """
+        conn, committing = None, False
         try:
             with self._get_pool().connection() as conn:
                 yield conn
+                committing = True
         except pg_errors.UniqueViolation as error:
             raise AlreadyExists(error.diag.constraint_name or "duplicate key") from error
         except psycopg.Error as error:
-            raise StorageError(f"PostgreSQL: {error}".strip()) from error
+            message = f"PostgreSQL: {error}".strip()
+            if isinstance(error, psycopg.OperationalError) and conn is not None and conn.closed:
+                raise ConnectionLost(message, before_commit=not committing) from error
+            raise StorageError(message) from error
+
+    def _replace_broken_connections(self) -> None:
+        """Test every idle pooled connection, replacing the broken ones (a restart or a
+        `pg_terminate_backend` breaks them all at once, not just the one that failed)."""
+        pool = self._pool
+        if pool is not None and self._pool_pid == os.getpid():
+            pool.check()
 
     def close(self) -> None:
         with self._lock:
@@ -121,6 +179,7 @@ class PostgresStorage(VersionedSchema, Storage):
 
     # --- data-set configurations ---------------------------------------------------------
 
+    @_retried
     def create_data_set(self, config: dict) -> None:
         missing = [key for key in ("name", "data_group", "data_type") if key not in config]
         if missing:
@@ -136,6 +195,7 @@ class PostgresStorage(VersionedSchema, Storage):
         except AlreadyExists as error:
             raise _taken(str(error), name, group, kind) from error.__cause__
 
+    @_retried
     def replace_data_set(self, name: str, config: dict) -> None:
         group, kind = config["data_group"], config["data_type"]
         try:
@@ -151,29 +211,35 @@ class PostgresStorage(VersionedSchema, Storage):
         if not found:
             raise NotFound(f"No data set named '{name}'")
 
+    @_retried
     def delete_data_set(self, name: str) -> bool:
         with self._transaction() as conn:
             conn.execute("DELETE FROM backdrop_records WHERE data_set = %s", (name,))
             cursor = conn.execute("DELETE FROM backdrop_data_sets WHERE name = %s", (name,))
             return cursor.rowcount > 0
 
+    @_retried
     def get_data_set(self, name: str) -> dict | None:
         return self._one("SELECT config FROM backdrop_data_sets WHERE name = %s", (name,))
 
+    @_retried
     def find_data_set(self, data_group: str, data_type: str) -> dict | None:
         return self._one(
             "SELECT config FROM backdrop_data_sets WHERE data_group = %s AND data_type = %s",
             (data_group, data_type),
         )
 
+    @_retried
     def list_data_sets(self) -> list[dict]:
         return self._column('SELECT config FROM backdrop_data_sets ORDER BY name COLLATE "C"', ())
 
+    @_retried
     def data_set_version(self, name: str) -> int | None:
         return self._one("SELECT version FROM backdrop_data_sets WHERE name = %s", (name,))
 
     # --- administration documents ----------------------------------------------------------
 
+    @_retried
     def put_document(self, kind: str, key: str, document: dict, *, create: bool) -> None:
         body = stored_json(document)
         if create:
@@ -194,16 +260,19 @@ class PostgresStorage(VersionedSchema, Storage):
             if cursor.rowcount == 0:
                 raise NotFound(f"No {kind} '{key}'")
 
+    @_retried
     def get_document(self, kind: str, key: str) -> dict | None:
         return self._one(
             "SELECT body FROM backdrop_documents WHERE kind = %s AND key = %s", (kind, escape(key))
         )
 
+    @_retried
     def list_documents(self, kind: str) -> list[dict]:
         return self._column(
             'SELECT body FROM backdrop_documents WHERE kind = %s ORDER BY key COLLATE "C"', (kind,)
         )
 
+    @_retried
     def delete_document(self, kind: str, key: str) -> bool:
         with self._transaction() as conn:
             cursor = conn.execute(
@@ -213,6 +282,7 @@ class PostgresStorage(VersionedSchema, Storage):
 
     # --- records ---------------------------------------------------------------------------
 
+    @_retried
     def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
         columns = batch_columns(records)
         with self._transaction() as conn:
@@ -222,17 +292,20 @@ class PostgresStorage(VersionedSchema, Storage):
             if capped_size and capped_size > 0:
                 conn.execute(sql.EVICT, {"name": name, "cap": capped_size})
 
+    @_retried
     def empty_data_set(self, name: str) -> None:
         with self._transaction() as conn:
             self._new_version(conn, name)
             conn.execute("DELETE FROM backdrop_records WHERE data_set = %s", (name,))
 
+    @_retried
     def get_record(self, name: str, record_id: str) -> dict | None:
         return self._one(
             "SELECT body FROM backdrop_records WHERE data_set = %s AND id = %s",
             (name, escape(record_id)),
         )
 
+    @_retried
     def delete_record(self, name: str, record_id: str) -> bool:
         with self._transaction() as conn:
             cursor = conn.execute(
@@ -244,11 +317,13 @@ class PostgresStorage(VersionedSchema, Storage):
             self._new_version(conn, name)
             return True
 
+    @_retried
     def last_updated(self) -> dict[str, datetime]:
         with self._transaction() as conn:
             rows = conn.execute(sql.LAST_UPDATED).fetchall()
         return {name: as_utc(moment) for name, moment in rows if moment is not None}
 
+    @_retried
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
         statement = sql.find_statement(name, query)
         with self._transaction() as conn:
@@ -258,6 +333,7 @@ class PostgresStorage(VersionedSchema, Storage):
                 for (body,) in cursor:
                     yield body
 
+    @_retried
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
         statement = sql.aggregate_statement(name, query)
         with self._transaction() as conn:
