@@ -198,10 +198,16 @@ def listed(client, query):
     ("data-group=nobody", []),
     ("data-group=", []),
     ("data-group=A", []),
-    ("data-group=a%00", []),
 ])
 def test_list_filters_by_group_and_type(client, three_data_sets, query, names):
     assert listed(client, query) == names
+
+
+def test_a_filter_holding_nul_is_refused_before_any_lookup(client, three_data_sets):
+    response = client.get("/data-sets?data-group=a%00", headers=ADMIN)
+    assert response.status_code == 400
+    assert response.get_json()["message"] == (
+        "Paths and query parameters cannot contain the NUL character (U+0000)")
 
 
 def test_list_filtered_answers_whole_configurations(client, three_data_sets):
