@@ -111,9 +111,16 @@ QUERY_PARAMETERS = [
 ]
 
 
+# One valid query (a weekly series of sums per kind, on London's clocks): examples that
+# schemathesis sends as they are, so at least one request goes past the validation.
+QUERY_EXAMPLE = {"start_at": "2014-01-06T00:00:00Z", "end_at": "2014-02-03T00:00:00Z", "period": "week",
+                 "group_by": ["kind"], "collect": ["count:sum"], "timezone": "Europe/London"}
+
+
 def _query_parameters() -> list[dict]:
     return [{"name": name, "in": "query", "required": False, "description": text, "schema": schema,
-             **({"style": "form", "explode": True} if schema.get("type") == "array" else {})}
+             **({"style": "form", "explode": True} if schema.get("type") == "array" else {}),
+             **({"example": QUERY_EXAMPLE[name]} if name in QUERY_EXAMPLE else {})}
             for name, text, schema in QUERY_PARAMETERS]
 
 
@@ -196,8 +203,15 @@ BAD_BODY = {"description": "Malformed JSON, a wrong content type, or a body the 
 ANY_JSON = {"description": "A JSON body (`Content-Encoding: gzip` accepted)", "required": True,
             "content": {JSON: {"schema": {}}}}
 RECORDS = {"description": "One record or a list of records (`Content-Encoding: gzip` accepted)",
-           "required": True, "content": {JSON: {"schema": {"oneOf": [
-               {"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}}
+           "required": True, "content": {JSON: {
+               "schema": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
+               "example": [{"_timestamp": "2014-01-06T10:00:00Z", "kind": "a", "count": 3}]}}}
+TIME_RANGE = {"description": "The time range: `_start_at` (required) and `_end_at` (default: now)",
+              "required": True, "content": {JSON: {
+                  "schema": {"type": "object", "required": ["_start_at"],
+                             "properties": {"_start_at": {"type": "string"},
+                                            "_end_at": {"type": ["string", "null"]}}},
+                  "example": {"_start_at": "2014-01-06T00:00:00Z", "_end_at": "2014-01-13T00:00:00Z"}}}}
 
 
 def _write(summary: str, operation: str, security: list, ok: dict, body: dict | None = None,
@@ -248,7 +262,7 @@ def _records_paths() -> dict:
         "/data/{data_group}/{data_type}/transform": {
             "parameters": [GROUP, TYPE],
             "post": _write("Run the data set's transforms over `_start_at`…`_end_at`", "run_transforms",
-                           DATA_SET_TOKEN, OK_ANSWER, ANY_JSON,
+                           DATA_SET_TOKEN, OK_ANSWER, TIME_RANGE,
                            {"503": _error("The task broker or the database is unavailable", RETRY_AFTER)}),
         },
         "/{name}": {
