@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from backdrop.testing import Stack, app_environment, start_app, wait_until_up
 from backdrop.testing_engines import support_for
 
-EXAMPLES = 8
+EXAMPLES = 6
 ADMIN_TOKEN = "fuzz-admin-token"
 DATA_SET_TOKEN = "fuzz-data-set-token"
 DATA_SET = {"name": "fuzzed", "data_group": "fuzz", "data_type": "things", "bearer_token": DATA_SET_TOKEN,
