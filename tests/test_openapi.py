@@ -63,3 +63,18 @@ def test_openapi_json_serves_the_description(app_name, tmp_path):
 def test_openapi_json_cannot_shadow_a_data_set_name():
     """Names cannot hold a dot, so `/openapi.json` is never a legacy `/<name>` route."""
     assert re.fullmatch(registry.NAME_PATTERN, "openapi") and not re.fullmatch(registry.NAME_PATTERN, "openapi.json")
+
+
+def test_a_data_set_named_openapi_keeps_its_legacy_routes(tmp_path):
+    settings = Settings.from_env({"BACKDROP_ENV": "test", "BACKDROP_DATABASE_URL": f"sqlite:///{tmp_path}/openapi.db",
+                                  "BACKDROP_ADMIN_TOKEN": "admin", "BACKDROP_BROKER_URL": "filesystem://",
+                                  "BACKDROP_BROKER_FOLDER": str(tmp_path / "broker")})
+    write = create_write_app(settings).test_client()
+    config = {"name": "openapi", "data_group": "open", "data_type": "api", "bearer_token": "token",
+              "raw_queries_allowed": True}
+    assert write.post("/data-sets", json=config, headers={"Authorization": "Bearer admin"}).status_code == 201
+    record = {"_timestamp": "2014-01-06T10:00:00Z", "count": 1}
+    posted = write.post("/openapi", json=record, headers={"Authorization": "Bearer token"})
+    assert posted.status_code == 200, posted.get_data(as_text=True)
+    answer = create_read_app(settings).test_client().get("/openapi")
+    assert answer.status_code == 200 and [row["count"] for row in answer.get_json()["data"]] == [1]
