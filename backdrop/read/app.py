@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from backdrop import openapi
 from backdrop.read import headers, routes, status
 from backdrop.read.state import ReadState
 from backdrop.settings import Settings
@@ -13,7 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the read app; only the schema check connects to the database before the first request."""
     settings = settings or Settings.from_env()
     configure_logging(settings)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no files to serve: no /static/<path> route
     install_storage(app, settings)
     ReadState.install(app, settings)
     register_error_handlers(app)
@@ -21,4 +22,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     headers.install(app)
     app.register_blueprint(status.blueprint)
     app.register_blueprint(routes.blueprint)
+    openapi.install(app, openapi.read_description())
     return app

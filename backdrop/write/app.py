@@ -9,6 +9,7 @@ import logging
 
 from flask import Flask, Response, request
 
+from backdrop import openapi
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import Dispatcher
 from backdrop.web import configure_logging, install_storage, refuse_unstorable_input, register_error_handlers
@@ -21,7 +22,7 @@ log = logging.getLogger("backdrop.write")
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     configure_logging(settings)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no files to serve: no /static/<path> route
     app.url_map.converters["legacy_name"] = records_routes.LegacyNameConverter
     install_storage(app, settings)
     app.extensions["backdrop_audit"] = AuditLog(settings.audit_log)
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(admin_documents.blueprint)
     app.register_blueprint(records_routes.blueprint)
+    openapi.install(app, openapi.write_description())
     app.after_request(_finish)
     return app
 
