@@ -134,7 +134,7 @@ def create_data_set(**options) -> None:
     """Create a data set; prints the stored configuration."""
     body = _body(options)
     with _storage() as storage:
-        _echo_json(registry.create(storage, body).to_dict())
+        _echo_json(registry.create(storage, body).public_dict())
 
 
 def _body(options: dict) -> dict:
@@ -158,7 +158,7 @@ def list_data_sets(as_json: bool) -> None:
     with _storage() as storage:
         configs = registry.list_all(storage)
     if as_json:
-        _echo_json([config.to_dict() for config in configs])
+        _echo_json([config.public_dict() for config in configs])
         return
     for config in configs:
         click.echo(f"{config.name}\t{config.data_group}/{config.data_type}")
@@ -169,7 +169,7 @@ def list_data_sets(as_json: bool) -> None:
 def show_data_set(name: str) -> None:
     """Print one configuration as JSON."""
     with _storage() as storage:
-        _echo_json(registry.require(storage, name).to_dict())
+        _echo_json(registry.require(storage, name).public_dict())
 
 
 @data_sets.command("delete")
@@ -179,6 +179,14 @@ def delete_data_set(name: str) -> None:
     with _storage() as storage:
         registry.delete(storage, name)
     click.echo(f"Deleted {name}")
+
+
+@data_sets.command("rotate-token")
+@click.argument("name")
+def rotate_token(name: str) -> None:
+    """Give a data set a new random token and print it, this once (only its hash is kept)."""
+    with _storage() as storage:
+        click.echo(registry.rotate_token(storage, name))
 
 
 @data_sets.command("load")

@@ -1,6 +1,7 @@
 """Bearer tokens: a data set's own token for its records, the admin token for administration.
 
-Tokens are compared in constant time and never echoed or logged: a refusal says which
+Data-set tokens are checked against their salted hash (core/tokens.py), the admin token
+compared in constant time; neither is ever echoed or logged: a refusal says which
 data set refused, not what was presented. Every refusal is audited.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ import hmac
 from flask import request
 
 from backdrop.core.registry import DataSetConfig
+from backdrop.core.tokens import VERIFIED
 from backdrop.web import ApiError
 from backdrop.write import services
 
@@ -47,7 +49,7 @@ def require_data_set_token(config: DataSetConfig) -> None:
     header = request.headers.get("Authorization")
     if header is None:
         raise _refuse(401, EXPECTED_HEADER, config.name)
-    if not tokens_match(bearer_token(header), config.bearer_token):
+    if not VERIFIED.check(config.name, bearer_token(header), config.bearer_token_hash):
         raise _refuse(401, f"Unauthorized: Invalid bearer token for '{config.name}'", config.name)
 
 
