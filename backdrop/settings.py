@@ -101,6 +101,9 @@ SETTINGS: tuple[Setting, ...] = (
             "log level"),
     Setting("BACKDROP_AUDIT_LOG", "audit_log", f"{REPOSITORY_MARK}/var/log/audit.log", _text,
             "audit log file (JSON lines)"),
+    Setting("BACKDROP_TOKEN_SECRET", "token_secret", None, _text,
+            "key of the audit log's token fingerprints (an HMAC), the same in every write process",
+            unset="each process draws a random key: fingerprints match only within one process's lines"),
     Setting("BACKDROP_AUTO_MIGRATE", "auto_migrate", "1", _switch,
             "apply pending schema migrations at start-up; with `0`, `false`, `no` or `off` a process "
             "refuses to start until `backdrop migrate` has applied them"),
@@ -129,6 +132,7 @@ class Settings:
     db_pool_size: int
     log_level: str
     audit_log: str
+    token_secret: str | None
     auto_migrate: bool
 
     @classmethod

@@ -35,6 +35,7 @@ def test_the_defaults_without_any_variable():
         db_pool_size=10,
         log_level="INFO",
         audit_log=f"{REPOSITORY}/var/log/audit.log",
+        token_secret=None,
         auto_migrate=True,
     )
     assert settings.database_url.startswith("sqlite:////")  # an absolute path

@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.url_map.converters["legacy_name"] = records_routes.LegacyNameConverter
     install_storage(app, settings)
-    app.extensions["backdrop_audit"] = AuditLog(settings.audit_log)
+    app.extensions["backdrop_audit"] = AuditLog(settings.audit_log, settings.token_secret)
     app.extensions["backdrop_dispatcher"] = Dispatcher(settings)
     register_error_handlers(app)
     refuse_unstorable_input(app)
