@@ -13,6 +13,7 @@ from backdrop.settings import Settings
 from backdrop.transformers.dispatch import Dispatcher
 from backdrop.web import configure_logging, install_storage, refuse_unstorable_input, register_error_handlers
 from backdrop.write import admin, admin_documents, records_routes
+from backdrop.redaction import redact
 from backdrop.write.audit import AuditLog
 
 log = logging.getLogger("backdrop.write")
@@ -39,6 +40,6 @@ def _finish(response: Response) -> Response:
     """No caching of any write answer, and one log line per request."""
     response.headers["Cache-Control"] = "no-cache"
     if request.method != "HEAD":
-        log.info("%s %s %s Govuk-Request-Id=%s", request.method, request.url, response.status_code,
+        log.info("%s %s %s Govuk-Request-Id=%s", request.method, redact(request.url), response.status_code,
                  request.headers.get("Govuk-Request-Id", "-"))
     return response
