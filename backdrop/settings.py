@@ -104,6 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BACKDROP_TOKEN_SECRET", "token_secret", None, _text,
             "key of the audit log's token fingerprints (an HMAC), the same in every write process",
             unset="each process draws a random key: fingerprints match only within one process's lines"),
+    Setting("BACKDROP_TOKEN_FAILURES", "token_failures", "20", _whole_number,
+            "wrong tokens one address may send in a minute (counted in the database, so across every "
+            "process) before it is answered 429 until the minute ends; 0 turns the limit off"),
     Setting("BACKDROP_AUTO_MIGRATE", "auto_migrate", "1", _switch,
             "apply pending schema migrations at start-up; with `0`, `false`, `no` or `off` a process "
             "refuses to start until `backdrop migrate` has applied them"),
@@ -133,6 +136,7 @@ class Settings:
     log_level: str
     audit_log: str
     token_secret: str | None
+    token_failures: int
     auto_migrate: bool
 
     @classmethod

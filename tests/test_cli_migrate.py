@@ -13,7 +13,7 @@ from backdrop.core.storage import open_storage
 
 LEGACY_DB = Path(__file__).resolve().parent / "fixtures" / "legacy" / "legacy.db"
 CREATE_TABLES = "1 create the tables of configurations, records and documents, and the version counter"
-HASH_TOKENS = "2 store data-set bearer tokens as salted scrypt hashes"
+HASH_TOKENS = "2 store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address"
 
 
 @pytest.fixture

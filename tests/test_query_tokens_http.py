@@ -1,5 +1,6 @@
-"""A token sent in the query string is refused and never logged in clear: both apps under
-gunicorn (start-app.sh), their access logs and the write app's own request lines read back."""
+"""Tokens over real HTTP, both apps under gunicorn (start-app.sh): a token sent in the query
+string is refused and never logged in clear (access logs and the write app's own request lines
+read back); wrong tokens are limited per address across the write app's two workers."""
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ SECRETS = ("qs-secret-one", "qs-secret-two", "qs-secret-three", "qs-secret-four"
 @pytest.fixture
 def apps(tmp_path):
     environ = app_environment(tmp_path, f"sqlite:///{tmp_path}/q.db", BACKDROP_ADMIN_TOKEN="query-admin",
-                              BACKDROP_LOG_LEVEL="INFO")
+                              BACKDROP_LOG_LEVEL="INFO", BACKDROP_TOKEN_FAILURES="6")
     stack = Stack()
     try:
         read = stack.add(start_app("read", environ, tmp_path))
@@ -47,6 +48,17 @@ def test_a_query_string_token_is_refused_and_logged_only_redacted(apps):
         assert "/data/qs/things?" in text and "token=[redacted]" in text  # the lines are there
         for secret in SECRETS:
             assert secret not in text, f"{secret} in the {process.name} log"
+
+
+def test_wrong_tokens_are_counted_across_workers_then_answered_429(apps):
+    _, write = apps
+    config = {"name": "lim", "data_group": "lim", "data_type": "things", "bearer_token": "lim-token"}
+    assert requests.post(f"{write.url}/data-sets", data=json.dumps(config), headers=ADMIN, timeout=30).status_code == 201
+    answers = [requests.post(f"{write.url}/data/lim/things", data="{}", timeout=30,  # a new connection each
+                             headers={"Authorization": f"Bearer guess-{n}", "Connection": "close"})
+               for n in range(8)]
+    assert [answer.status_code for answer in answers] == [401] * 6 + [429] * 2
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 120
 
 
 @pytest.mark.parametrize(("text", "expected"), [

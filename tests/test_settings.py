@@ -36,6 +36,7 @@ def test_the_defaults_without_any_variable():
         log_level="INFO",
         audit_log=f"{REPOSITORY}/var/log/audit.log",
         token_secret=None,
+        token_failures=20,
         auto_migrate=True,
     )
     assert settings.database_url.startswith("sqlite:////")  # an absolute path

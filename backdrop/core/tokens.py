@@ -99,19 +99,24 @@ class VerifiedCache:
     def _digest(self, token: str) -> bytes:
         return hmac.new(self._key, _encoded(token), hashlib.sha256).digest()
 
-    def check(self, data_set: str, token: str | None, stored: str | None) -> bool:
-        """verify_token, answered from memory when this token was verified before."""
+    def remembers(self, data_set: str, token: str | None, stored: str | None) -> bool:
+        """Whether this token was verified against this hash before (no scrypt)."""
         if not token or not stored:
             return False
-        key, digest = (data_set, stored), self._digest(token)
+        key = (data_set, stored)
         with self._lock:
             known = self._entries.get(key)
             if known is not None:
                 self._entries.move_to_end(key)
-        if known is not None and hmac.compare_digest(known, digest):
+        return known is not None and hmac.compare_digest(known, self._digest(token))
+
+    def check(self, data_set: str, token: str | None, stored: str | None) -> bool:
+        """verify_token, answered from memory when this token was verified before."""
+        if self.remembers(data_set, token, stored):
             return True
-        if not verify_token(token, stored):
+        if not token or not stored or not verify_token(token, stored):
             return False
+        key, digest = (data_set, stored), self._digest(token)
         with self._lock:
             self._entries[key] = digest
             self._entries.move_to_end(key)

@@ -62,7 +62,7 @@ def test_migrate_says_what_it_did_and_then_that_there_is_nothing_to_do(fresh):
     first = engine.migrate()
     assert (first.before, first.after, [m.version for m in first.applied]) == (0, 2, [1, 2])
     assert first.summary().startswith("migrated from version 0 to 2: 1 create the tables")
-    assert first.summary().endswith("; 2 store data-set bearer tokens as salted scrypt hashes")
+    assert first.summary().endswith("; 2 store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address")
     assert engine.migrate().summary() == "schema is up to date at version 2"
     engine.close()
 

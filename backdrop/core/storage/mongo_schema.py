@@ -31,6 +31,7 @@ from .base import StorageError
 from .migrations import Migration, check_order
 
 RECORDS, DATA_SETS, DOCUMENTS, COUNTERS = "records", "data_sets", "documents", "counters"
+FAILURES = "auth_failures"
 VERSIONS, LOCK = "schema_versions", "schema_lock"
 VERSION_COUNTER = "version"  # `_id` of the counter document of the database-wide version sequence
 LEASE = timedelta(minutes=5)  # longest a migrating process may hold the lock
@@ -73,14 +74,19 @@ STEPS: dict[str, Callable[[Database], None]] = {
     "index documents by kind and key": _index_documents,
     "create the version counter": _create_counter,
 }
+def _index_failures(database: Database) -> None:
+    database[FAILURES].create_index([("minute", ASCENDING)], name="minute")
+
+
 TOKEN_STEPS: dict[str, Callable[[Database], None]] = {
     "hash the clear bearer tokens of data sets": _hash_bearer_tokens,
+    "index wrong-token counts by minute": _index_failures,
 }
 
 MIGRATIONS = check_order((
     Migration(1, "create the indexes of records, data sets and documents, and the version counter",
               tuple(STEPS)),
-    Migration(2, "store data-set bearer tokens as salted scrypt hashes", tuple(TOKEN_STEPS)),
+    Migration(2, "store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address", tuple(TOKEN_STEPS)),
 ))
 STEPS.update(TOKEN_STEPS)
 

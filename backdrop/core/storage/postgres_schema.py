@@ -57,7 +57,15 @@ MIGRATIONS = check_order((
             body JSONB NOT NULL,
             PRIMARY KEY (kind, key))""",
     )),
-    Migration(2, "store data-set bearer tokens as salted scrypt hashes", (_hash_bearer_tokens,)),
+    Migration(2, "store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address", (
+        _hash_bearer_tokens,
+        """CREATE TABLE IF NOT EXISTS backdrop_auth_failures (
+            address TEXT NOT NULL,
+            minute BIGINT NOT NULL,
+            count INT NOT NULL,
+            PRIMARY KEY (address, minute))""",
+        "CREATE INDEX IF NOT EXISTS backdrop_auth_failures_minute ON backdrop_auth_failures (minute)",
+    )),
 ))
 
 

@@ -56,7 +56,15 @@ MIGRATIONS = check_order((
                body TEXT NOT NULL,
                PRIMARY KEY (kind, key))""",
     )),
-    Migration(2, "store data-set bearer tokens as salted scrypt hashes", (_hash_bearer_tokens,)),
+    Migration(2, "store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address", (
+        _hash_bearer_tokens,
+        """CREATE TABLE IF NOT EXISTS auth_failures (
+               address TEXT NOT NULL,
+               minute INTEGER NOT NULL,
+               count INTEGER NOT NULL,
+               PRIMARY KEY (address, minute))""",
+        "CREATE INDEX IF NOT EXISTS auth_failures_by_minute ON auth_failures (minute)",
+    )),
 ))
 
 
