@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import click
 
-from backdrop.core import dashboards, registry, transforms
+from backdrop.core import dashboards, registry, tokens, transforms
 from backdrop.core.records import InvalidDate, parse_datetime
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import SchemaError, StorageError
@@ -30,6 +30,7 @@ def _storage(check_schema: bool = True) -> Iterator:
     """
     try:
         settings = Settings.from_env()
+        tokens.set_cost(settings.token_hash_cost)
         storage = open_storage(settings.database_url, pool_size=1, auto_migrate=settings.auto_migrate)
     except (SettingsError, StorageError) as error:
         raise click.ClickException(str(error)) from None

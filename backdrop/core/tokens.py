@@ -5,6 +5,8 @@ hash in unpadded URL-safe base64), so the parameters travel with each hash and c
 later without a migration: a hash is always checked with the parameters it was made with.
 N=2**14, r=8, p=1 costs about 16 MiB and some 70 ms per hash: cheap for an operator
 setting a token, expensive for anyone trying a dictionary against a stolen database.
+New hashes use N=2**cost, cost set by each process from BACKDROP_TOKEN_HASH_COST (14; the
+test environment lowers it to keep the suite fast); existing hashes keep their own N.
 
 So that writers do not pay scrypt on every request, a process remembers tokens it has
 verified (VerifiedCache): keyed by (data set, stored hash), holding an HMAC of the token
@@ -22,7 +24,16 @@ import threading
 from collections import OrderedDict
 
 SCHEME = "scrypt"
-N, R, P = 2 ** 14, 8, 1
+DEFAULT_COST, R, P = 14, 8, 1
+_cost = DEFAULT_COST
+
+
+def set_cost(cost: int) -> None:
+    """N = 2**cost for the hashes this process makes from now on (BACKDROP_TOKEN_HASH_COST)."""
+    global _cost
+    if not 10 <= cost <= 20:
+        raise ValueError("the scrypt cost must be between 10 and 20")
+    _cost = cost
 SALT_BYTES, HASH_BYTES = 16, 32
 CACHE_ENTRIES = 4096  # verified (data set, hash) pairs each process remembers; the oldest go first
 
@@ -45,8 +56,8 @@ def _scrypt(token: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 def hash_token(token: str) -> str:
     """The stored form of `token`, with a fresh random salt."""
-    salt = os.urandom(SALT_BYTES)
-    return f"{SCHEME}${N}${R}${P}${_b64(salt)}${_b64(_scrypt(token, salt, N, R, P))}"
+    salt, n = os.urandom(SALT_BYTES), 2 ** _cost
+    return f"{SCHEME}${n}${R}${P}${_b64(salt)}${_b64(_scrypt(token, salt, n, R, P))}"
 
 
 def is_hash(value: object) -> bool:

@@ -1,5 +1,6 @@
 """Data-set configurations: validation, defaults and the create/replace/delete rules."""
 import json
+import re
 
 import pytest
 
@@ -196,7 +197,7 @@ def test_a_token_is_stored_only_as_a_salted_hash(storage):
     first = registry.create(storage, body(name="one", data_group="g1", bearer_token="same-token"))
     second = registry.create(storage, body(name="two", data_group="g2", bearer_token="same-token"))
     assert "same-token" not in json.dumps(storage.list_data_sets())
-    assert first.bearer_token_hash.startswith("scrypt$16384$8$1$")
+    assert re.fullmatch(r"scrypt\$\d+\$8\$1\$[\w-]{22}\$[\w-]{43}", first.bearer_token_hash)
     assert first.bearer_token_hash != second.bearer_token_hash  # salted
     assert tokens.verify_token("same-token", first.bearer_token_hash)
     assert not tokens.verify_token("same-tokeN", first.bearer_token_hash)
@@ -213,6 +214,19 @@ def test_replace_with_the_same_token_keeps_the_hash_and_null_clears_it(storage):
     assert tokens.verify_token("new", changed.bearer_token_hash)
     cleared = registry.replace(storage, "kept", body(bearer_token=None))
     assert cleared.bearer_token_hash is None and cleared.public_dict()["has_bearer_token"] is False
+
+
+def test_the_cost_sets_n_of_new_hashes_and_old_ones_keep_theirs():
+    try:
+        tokens.set_cost(14)
+        strong = tokens.hash_token("t")
+        tokens.set_cost(10)
+        assert strong.startswith("scrypt$16384$8$1$") and tokens.hash_token("t").startswith("scrypt$1024$8$1$")
+        assert tokens.verify_token("t", strong)
+        with pytest.raises(ValueError):
+            tokens.set_cost(9)
+    finally:
+        tokens.set_cost(10)
 
 
 def test_a_copied_hash_must_look_like_one(storage):
