@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import click
 
-from backdrop.core import dashboards, registry, transforms
+from backdrop.core import dashboards, registry, tokens, transforms
 from backdrop.core.records import InvalidDate, parse_datetime
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import SchemaError, StorageError
@@ -30,6 +30,7 @@ def _storage(check_schema: bool = True) -> Iterator:
     """
     try:
         settings = Settings.from_env()
+        tokens.set_cost(settings.token_hash_cost)
         storage = open_storage(settings.database_url, pool_size=1, auto_migrate=settings.auto_migrate)
     except (SettingsError, StorageError) as error:
         raise click.ClickException(str(error)) from None
@@ -134,7 +135,7 @@ def create_data_set(**options) -> None:
     """Create a data set; prints the stored configuration."""
     body = _body(options)
     with _storage() as storage:
-        _echo_json(registry.create(storage, body).to_dict())
+        _echo_json(registry.create(storage, body).public_dict())
 
 
 def _body(options: dict) -> dict:
@@ -158,7 +159,7 @@ def list_data_sets(as_json: bool) -> None:
     with _storage() as storage:
         configs = registry.list_all(storage)
     if as_json:
-        _echo_json([config.to_dict() for config in configs])
+        _echo_json([config.public_dict() for config in configs])
         return
     for config in configs:
         click.echo(f"{config.name}\t{config.data_group}/{config.data_type}")
@@ -169,7 +170,7 @@ def list_data_sets(as_json: bool) -> None:
 def show_data_set(name: str) -> None:
     """Print one configuration as JSON."""
     with _storage() as storage:
-        _echo_json(registry.require(storage, name).to_dict())
+        _echo_json(registry.require(storage, name).public_dict())
 
 
 @data_sets.command("delete")
@@ -179,6 +180,14 @@ def delete_data_set(name: str) -> None:
     with _storage() as storage:
         registry.delete(storage, name)
     click.echo(f"Deleted {name}")
+
+
+@data_sets.command("rotate-token")
+@click.argument("name")
+def rotate_token(name: str) -> None:
+    """Give a data set a new random token and print it, this once (only its hash is kept)."""
+    with _storage() as storage:
+        click.echo(registry.rotate_token(storage, name))
 
 
 @data_sets.command("load")

@@ -43,6 +43,13 @@ _SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True,
                  "0": False, "false": False, "no": False, "off": False}
 
 
+def _scrypt_cost(variable: str, text: str) -> int:
+    cost = _whole_number(variable, text)
+    if not 10 <= cost <= 20:
+        raise SettingsError(f"{variable} must be between 10 and 20, not {cost}")
+    return cost
+
+
 def _switch(variable: str, text: str) -> bool:
     try:
         return _SWITCH_WORDS[text.strip().lower()]
@@ -101,6 +108,14 @@ SETTINGS: tuple[Setting, ...] = (
             "log level"),
     Setting("BACKDROP_AUDIT_LOG", "audit_log", f"{REPOSITORY_MARK}/var/log/audit.log", _text,
             "audit log file (JSON lines)"),
+    Setting("BACKDROP_TOKEN_SECRET", "token_secret", None, _text,
+            "key of the audit log's token fingerprints (an HMAC), the same in every write process",
+            unset="each process draws a random key: fingerprints match only within one process's lines"),
+    Setting("BACKDROP_TOKEN_HASH_COST", "token_hash_cost", "14", _scrypt_cost,
+            "scrypt cost of new data-set token hashes: N = 2^cost (10 to 20), r=8, p=1"),
+    Setting("BACKDROP_TOKEN_FAILURES", "token_failures", "20", _whole_number,
+            "wrong tokens one address may send in a minute (counted in the database, so across every "
+            "process) before it is answered 429 until the minute ends; 0 turns the limit off"),
     Setting("BACKDROP_AUTO_MIGRATE", "auto_migrate", "1", _switch,
             "apply pending schema migrations at start-up; with `0`, `false`, `no` or `off` a process "
             "refuses to start until `backdrop migrate` has applied them"),
@@ -110,7 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
 # it. The test suite starts many app processes at once and wants quiet output.
 ENVIRONMENTS: dict[str, dict[str, str]] = {
     "development": {},
-    "test": {"BACKDROP_DB_POOL_SIZE": "4", "BACKDROP_LOG_LEVEL": "WARNING"},
+    "test": {"BACKDROP_DB_POOL_SIZE": "4", "BACKDROP_LOG_LEVEL": "WARNING", "BACKDROP_TOKEN_HASH_COST": "10"},
     "production": {},
 }
 
@@ -129,6 +144,9 @@ class Settings:
     db_pool_size: int
     log_level: str
     audit_log: str
+    token_secret: str | None
+    token_hash_cost: int
+    token_failures: int
     auto_migrate: bool
 
     @classmethod

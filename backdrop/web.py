@@ -15,6 +15,7 @@ import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from backdrop.core import tokens
 from backdrop.core.storage import check_url, open_storage
 from backdrop.core.storage.base import ConnectionLost, SchemaError, StorageError
 from backdrop.core.storage.migrations import start_up
@@ -116,6 +117,7 @@ def install_storage(app: Flask, settings: Settings) -> None:
     with its message instead of answering every request with a 500.
     """
     check_url(settings.database_url)
+    tokens.set_cost(settings.token_hash_cost)
     check_schema(settings)
     app.config["BACKDROP_SETTINGS"] = settings
     app.extensions["backdrop_storage"] = None

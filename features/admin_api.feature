@@ -11,7 +11,7 @@ Feature: the administration API for data sets
       """
       {"name": "carers_allowance_customer_satisfaction",
        "data_group": "carers-allowance", "data_type": "customer-satisfaction",
-       "bearer_token": null, "raw_queries_allowed": false, "queryable": true,
+       "has_bearer_token": false, "raw_queries_allowed": false, "queryable": true,
        "published": true, "realtime": false, "max_age_expected": 2678400,
        "capped_size": 0, "auto_ids": null, "schema": null,
        "upload_format": "csv", "upload_filters": []}
@@ -35,6 +35,29 @@ Feature: the administration API for data sets
     When I GET "/data/fresh/things"
     Then the status is 200
     And the response has 1 result
+
+  Scenario: a token is write-only, and a GET-modify-PUT keeps it working
+    Given I use the admin token
+    When I send POST "/data-sets" to the write app with body:
+      """
+      {"name": "hidden", "data_group": "hidden", "data_type": "things", "bearer_token": "hidden-token"}
+      """
+    Then the status is 201
+    And the body's "has_bearer_token" is true
+    And the body does not mention "hidden-token"
+    When I send GET "/data-sets?data-group=hidden" to the write app
+    Then the body does not mention "hidden-token"
+    And the body does not mention "scrypt"
+    When I send PUT "/data-sets/hidden" to the write app with body:
+      """
+      {"name": "hidden", "data_group": "hidden", "data_type": "things", "has_bearer_token": true,
+       "published": false}
+      """
+    Then the status is 200
+    And the body's "has_bearer_token" is true
+    Given I use the bearer token "hidden-token"
+    When I POST "dinosaur.json" to "/data/hidden/things"
+    Then the status is 200
 
   Scenario Outline: conflicting data sets are refused (<body>)
     Given a data set "taken" with settings:

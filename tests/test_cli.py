@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from backdrop.cli import main
-from backdrop.core import registry
+from backdrop.core import registry, tokens
 from backdrop.core.storage import open_storage
 
 
@@ -47,7 +47,7 @@ def test_create_prints_the_stored_configuration_with_defaults(run, database):
     printed = json.loads(result.output)
     assert printed["name"] == "carers_allowance_volumes"
     assert printed["raw_queries_allowed"] is False and printed["published"] is True
-    assert stored_config(database, "carers_allowance_volumes").to_dict() == printed
+    assert stored_config(database, "carers_allowance_volumes").public_dict() == printed
 
 
 def test_create_takes_every_field(run, database, tmp_path):
@@ -59,8 +59,8 @@ def test_create_takes_every_field(run, database, tmp_path):
                  "--auto-ids", "_timestamp,foo", "--schema", f"@{schema}", "--upload-format", "excel",
                  "--upload-filter", "a.b", "--upload-filter", "c.d")
     assert result.exit_code == 0, result.output
-    assert stored_config(database, "full").to_dict() == {
-        "name": "full", "data_group": "g1", "data_type": "t1", "bearer_token": "tok",
+    assert json.loads(result.output) == stored_config(database, "full").public_dict() == {
+        "name": "full", "data_group": "g1", "data_type": "t1", "has_bearer_token": True,
         "raw_queries_allowed": True, "queryable": False, "published": False, "realtime": True,
         "max_age_expected": None, "capped_size": 4096, "auto_ids": ["_timestamp", "foo"],
         "schema": {"type": "object", "required": ["_timestamp"]}, "upload_format": "excel",
@@ -111,7 +111,10 @@ def test_show_prints_one_configuration(run):
     run("data-sets", "create", "--data-group", "g1", "--data-type", "t1", "--bearer-token", "tok")
     result = run("data-sets", "show", "g1_t1")
     assert result.exit_code == 0
-    assert json.loads(result.output)["bearer_token"] == "tok"
+    shown = json.loads(result.output)
+    assert shown["has_bearer_token"] is True and "bearer_token" not in shown and "\"tok\"" not in result.output
+    listed = run("data-sets", "list", "--json").output
+    assert '"has_bearer_token": true' in listed and "bearer_token_hash" not in listed and "scrypt" not in listed
 
 
 def test_show_of_an_unknown_name_fails(run):
@@ -143,7 +146,32 @@ def test_load_creates_and_updates(run, database, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["updated existing", "created g2_t2"]
     assert stored_config(database, "existing").published is False
-    assert stored_config(database, "g2_t2").bearer_token == "tok"
+    assert tokens.verify_token("tok", stored_config(database, "g2_t2").bearer_token_hash)
+
+
+def test_load_without_a_token_keeps_the_stored_hash_and_null_clears_it(run, database, tmp_path):
+    run("data-sets", "create", "--data-group", "g1", "--data-type", "t1", "--bearer-token", "tok")
+    kept = stored_config(database, "g1_t1").bearer_token_hash
+    path = tmp_path / "sets.json"
+    path.write_text(json.dumps([{"data_group": "g1", "data_type": "t1", "published": False}]))
+    assert run("data-sets", "load", str(path)).exit_code == 0
+    assert stored_config(database, "g1_t1").bearer_token_hash == kept
+    path.write_text(json.dumps([{"data_group": "g1", "data_type": "t1", "bearer_token": None}]))
+    assert run("data-sets", "load", str(path)).exit_code == 0
+    assert stored_config(database, "g1_t1").bearer_token_hash is None
+
+
+def test_rotate_token_prints_a_new_token_once_and_stores_only_its_hash(run, database):
+    run("data-sets", "create", "--data-group", "g1", "--data-type", "t1", "--bearer-token", "old")
+    result = run("data-sets", "rotate-token", "g1_t1")
+    assert result.exit_code == 0
+    token = result.output.strip()
+    stored = stored_config(database, "g1_t1").bearer_token_hash
+    assert len(token) >= 40 and token not in stored
+    assert tokens.verify_token(token, stored) and not tokens.verify_token("old", stored)
+    assert token not in run("data-sets", "show", "g1_t1").output
+    missing = run("data-sets", "rotate-token", "nobody")
+    assert missing.exit_code == 1 and "No data set named 'nobody'" in missing.output
 
 
 def test_load_reads_stdin(run, database):

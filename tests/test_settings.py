@@ -35,6 +35,9 @@ def test_the_defaults_without_any_variable():
         db_pool_size=10,
         log_level="INFO",
         audit_log=f"{REPOSITORY}/var/log/audit.log",
+        token_secret=None,
+        token_hash_cost=14,
+        token_failures=20,
         auto_migrate=True,
     )
     assert settings.database_url.startswith("sqlite:////")  # an absolute path
@@ -46,10 +49,10 @@ def test_development_and_production_change_nothing(env):
     assert Settings.from_env({"BACKDROP_ENV": env}) == Settings.from_env({}, env=env)
 
 
-def test_the_test_environment_lowers_the_pool_and_the_log_level():
+def test_the_test_environment_lowers_the_pool_the_log_level_and_the_hash_cost():
     settings = Settings.from_env({"BACKDROP_ENV": "test"})
-    assert (settings.db_pool_size, settings.log_level) == (4, "WARNING")
-    assert settings == Settings.from_env({}, env="test", db_pool_size=4, log_level="WARNING")
+    assert (settings.db_pool_size, settings.log_level, settings.token_hash_cost) == (4, "WARNING", 10)
+    assert settings == Settings.from_env({}, env="test", db_pool_size=4, log_level="WARNING", token_hash_cost=10)
 
 
 def test_each_environment_changes_known_variables_to_values_they_accept():

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from backdrop.core import dashboards, registry
+from backdrop.core import dashboards, registry, tokens
 from backdrop.core.data_set import DataSet
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import RecordQuery
@@ -53,6 +53,16 @@ def test_replicate_copies_configurations_records_and_documents(databases):
     assert list(target.find("alpha", RecordQuery())) == list(source.find("alpha", RecordQuery()))
     assert target.get_data_set("beta") is None
     assert dashboards.get(target, "dash")["data_sets"] == ["alpha"]
+
+
+def test_replicate_copies_the_salted_hash_so_the_same_token_works_on_the_copy(databases):
+    source, target = databases
+    registry.create(source, {"name": "alpha", "data_group": "alpha", "data_type": "t", "bearer_token": "tok"})
+    registry.create(target, {"name": "alpha", "data_group": "alpha", "data_type": "t", "bearer_token": "old"})
+    replicate.replicate(source, target, only=set(), exclude=set(), say=lambda line: None)
+    copied = target.get_data_set("alpha")["bearer_token_hash"]
+    assert copied == source.get_data_set("alpha")["bearer_token_hash"]
+    assert tokens.verify_token("tok", copied) and not tokens.verify_token("old", copied)
 
 
 def _everything(storage) -> str:

@@ -29,7 +29,7 @@ def restored(record: dict) -> dict:
 
 
 def copy_data_set(source: Storage, target: Storage, config: registry.DataSetConfig) -> int:
-    registry.create_or_replace(target, config.to_dict())
+    registry.create_or_replace(target, config.public_dict(), token_hash=config.bearer_token_hash)
     target.empty_data_set(config.name)
     batch, copied = [], 0
     for record in source.find(config.name, RecordQuery()):

@@ -7,10 +7,12 @@ configuration is validated by one set of rules however it arrives.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from backdrop.core import tokens
 from backdrop.core.fields import valid_field_name
 from backdrop.core.storage.base import AlreadyExists, NotFound, Storage
 from backdrop.core.timeseries import known_zone
@@ -28,7 +30,7 @@ class DataSetConfig:
     name: str
     data_group: str
     data_type: str
-    bearer_token: str | None = None
+    bearer_token_hash: str | None = None  # never the token itself: see core/tokens.py
     raw_queries_allowed: bool = False
     queryable: bool = True
     published: bool = True
@@ -59,6 +61,14 @@ class DataSetConfig:
         if data["timezone"] is None:  # configurations without one read as they always did
             del data["timezone"]
         return data
+
+    def public_dict(self) -> dict:
+        """What the admin API and the command line show: the stored form without the hash,
+        saying only whether there is a token (`bearer_token` is write-only)."""
+        data = self.to_dict()
+        del data["bearer_token_hash"]
+        return {"name": data.pop("name"), "data_group": data.pop("data_group"),
+                "data_type": data.pop("data_type"), "has_bearer_token": self.bearer_token_hash is not None, **data}
 
 
 # ---------------------------------------------------------------------------- errors
@@ -171,7 +181,7 @@ def _check_timezone(key: str, value: Any) -> str | None:
 def _check_token(key: str, value: Any) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"{key} must be a string or null")
-    return value
+    return value or None  # an empty token is no token: nothing could present it
 
 
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
@@ -179,6 +189,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "data_group": _check_name_like,
     "data_type": _check_name_like,
     "bearer_token": _check_token,
+    "has_bearer_token": _check_bool,  # read-only: accepted back from a GET, then ignored
     "raw_queries_allowed": _check_bool,
     "queryable": _check_bool,
     "published": _check_bool,
@@ -209,6 +220,9 @@ def validate(body: Any) -> DataSetConfig:
         if key not in body:
             raise ConfigError(f"Missing required field: {key}")
     values = {key: _CHECKS[key](key, value) for key, value in body.items()}
+    values.pop("has_bearer_token", None)
+    token = values.pop("bearer_token", None)
+    values["bearer_token_hash"] = tokens.hash_token(token) if token is not None else None
     if "name" not in values:
         values["name"] = _check_name_like("name", default_name(values["data_group"], values["data_type"]))
     if values["name"] in RESERVED_NAMES:
@@ -274,9 +288,28 @@ def _conflict(storage: Storage, config: DataSetConfig, *, same_name_ok: bool) ->
     return None
 
 
-def create(storage: Storage, body: Any) -> DataSetConfig:
-    """Validate and store a new configuration; ConfigError or Conflict."""
+class _Unset:
+    """No token hash given: the body's `bearer_token` (or its absence) decides."""
+
+
+UNSET: Any = _Unset()
+
+
+def _with_hash(config: DataSetConfig, token_hash: str | None) -> DataSetConfig:
+    if token_hash is not None and not tokens.is_hash(token_hash):
+        raise ConfigError("bearer_token_hash must be a stored token hash (scrypt$N$r$p$salt$hash)")
+    return dataclasses.replace(config, bearer_token_hash=token_hash)
+
+
+def create(storage: Storage, body: Any, *, token_hash: str | None = UNSET) -> DataSetConfig:
+    """Validate and store a new configuration; ConfigError or Conflict.
+
+    `token_hash` (the worker's outputs, replicate) stores a hash copied from another
+    configuration, so the same token works on both.
+    """
     config = validate(body)
+    if token_hash is not UNSET:
+        config = _with_hash(config, token_hash)
     conflict = _conflict(storage, config, same_name_ok=False)
     if conflict is not None:
         raise conflict
@@ -288,13 +321,26 @@ def create(storage: Storage, body: Any) -> DataSetConfig:
     return config
 
 
-def replace(storage: Storage, name: str, body: Any) -> DataSetConfig:
+def _kept_hash(current: DataSetConfig, body: Any) -> str | None | _Unset:
+    """The stored hash when the body omits `bearer_token` or sends back the same token."""
+    if not isinstance(body, dict) or "bearer_token" not in body:
+        return current.bearer_token_hash
+    token = body["bearer_token"]
+    if isinstance(token, str) and tokens.verify_token(token, current.bearer_token_hash):
+        return current.bearer_token_hash
+    return UNSET
+
+
+def replace(storage: Storage, name: str, body: Any, *, token_hash: str | None = UNSET) -> DataSetConfig:
     """Replace the configuration `name`, keeping its records.
 
     Omitted fields take their defaults, except `name` and `capped_size`, which never change
-    (a body giving a different value is a ConfigError). Missing, ConfigError or Conflict.
+    (a body giving a different value is a ConfigError), and `bearer_token`: omitted, the
+    stored hash stays; null clears it. Missing, ConfigError or Conflict.
     """
     current = require(storage, name)
+    if token_hash is UNSET:
+        token_hash = _kept_hash(current, body)
     if isinstance(body, dict):
         if "name" in body and body["name"] != name:
             raise ConfigError("name cannot be changed")
@@ -302,6 +348,8 @@ def replace(storage: Storage, name: str, body: Any) -> DataSetConfig:
             raise ConfigError("capped_size cannot be changed")
         body = {"name": name, "capped_size": current.capped_size, **body}
     config = validate(body)
+    if token_hash is not UNSET:
+        config = _with_hash(config, token_hash)
     conflict = _conflict(storage, config, same_name_ok=True)
     if conflict is not None:
         raise conflict
@@ -320,9 +368,30 @@ def delete(storage: Storage, name: str) -> None:
         raise Missing(f'No collection exists with name "{name}"')
 
 
-def create_or_replace(storage: Storage, body: Any) -> tuple[DataSetConfig, bool]:
+def create_or_replace(storage: Storage, body: Any, *,
+                      token_hash: str | None = UNSET) -> tuple[DataSetConfig, bool]:
     """Store `body` whether or not its data set exists; True when it was created."""
-    config = validate(body)
-    if storage.get_data_set(config.name) is None:
-        return create(storage, body), True
-    return replace(storage, config.name, body), False
+    name = _name_of(body)
+    if storage.get_data_set(name) is None:
+        return create(storage, body, token_hash=token_hash), True
+    return replace(storage, name, body, token_hash=token_hash), False
+
+
+def _name_of(body: Any) -> str:
+    """The name a body would get, checked as validate checks it (without hashing its token)."""
+    if isinstance(body, dict) and isinstance(body.get("name"), str):
+        return body["name"]
+    return validate({**body, "bearer_token": None}).name if isinstance(body, dict) else validate(body).name
+
+
+def rotate_token(storage: Storage, name: str) -> str:
+    """Give `name` a new random token, everything else kept; the token is returned once and
+    only its hash is stored (the old token stops working at once). Missing if absent."""
+    current = require(storage, name)
+    token = tokens.generate_token()
+    config = dataclasses.replace(current, bearer_token_hash=tokens.hash_token(token))
+    try:
+        storage.replace_data_set(name, config.to_dict())
+    except NotFound:
+        raise Missing(f"No data set named '{name}'") from None
+    return token

@@ -65,11 +65,11 @@ def output_config(storage: Storage, source: dict, transform: dict) -> registry.D
     if found is not None:
         return found
     body = {"data_group": group, "data_type": data_type}
-    body.update({key: source.get(key) for key in ("bearer_token", "realtime", "published", "max_age_expected")})
+    body.update({key: source.get(key) for key in ("realtime", "published", "max_age_expected")})
     if source.get("capped_size"):
         body["capped_size"] = source["capped_size"]
     try:
-        return registry.create(storage, body)
+        return registry.create(storage, body, token_hash=source.get("bearer_token_hash"))
     except registry.Conflict:  # another worker created it meanwhile
         return registry.find(storage, group, data_type)
 

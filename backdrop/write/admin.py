@@ -41,7 +41,7 @@ def _audit(message: str, name: str) -> None:
 def create_data_set():
     config = registry.create(services.storage(), json_body())
     _audit("Data set created", config.name)
-    return json_response(config.to_dict(), 201)
+    return json_response(config.public_dict(), 201)
 
 
 @blueprint.get("/data-sets")
@@ -50,12 +50,12 @@ def list_data_sets():
     parameters are ignored, as they always were."""
     matching = registry.list_matching(services.storage(), request.args.get("data-group"),
                                       request.args.get("data-type"))
-    return json_response([config.to_dict() for config in matching])
+    return json_response([config.public_dict() for config in matching])
 
 
 @blueprint.get("/data-sets/<name>")
 def show_data_set(name: str):
-    return json_response(registry.require(services.storage(), name).to_dict())
+    return json_response(registry.require(services.storage(), name).public_dict())
 
 
 @blueprint.put("/data-sets/<name>")
@@ -64,7 +64,15 @@ def replace_data_set(name: str):
     registry.require(storage, name)
     config = registry.replace(storage, name, json_body())
     _audit("Data set replaced", config.name)
-    return json_response(config.to_dict())
+    return json_response(config.public_dict())
+
+
+@blueprint.post("/data-sets/<name>/token")
+def rotate_token(name: str):
+    """A new random token for the data set, answered this once (only its hash is stored)."""
+    token = registry.rotate_token(services.storage(), name)
+    _audit("Data set token rotated", name)
+    return json_response({"name": name, "bearer_token": token})
 
 
 @blueprint.delete("/data-sets/<name>")

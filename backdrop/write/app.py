@@ -14,6 +14,7 @@ from backdrop.settings import Settings
 from backdrop.transformers.dispatch import Dispatcher
 from backdrop.web import configure_logging, install_storage, refuse_unstorable_input, register_error_handlers
 from backdrop.write import admin, admin_documents, records_routes
+from backdrop.redaction import redact
 from backdrop.write.audit import AuditLog
 
 log = logging.getLogger("backdrop.write")
@@ -25,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)  # no files to serve: no /static/<path> route
     app.url_map.converters["legacy_name"] = records_routes.LegacyNameConverter
     install_storage(app, settings)
-    app.extensions["backdrop_audit"] = AuditLog(settings.audit_log)
+    app.extensions["backdrop_audit"] = AuditLog(settings.audit_log, settings.token_secret)
     app.extensions["backdrop_dispatcher"] = Dispatcher(settings)
     register_error_handlers(app)
     refuse_unstorable_input(app)
@@ -41,6 +42,6 @@ def _finish(response: Response) -> Response:
     """No caching of any write answer, and one log line per request."""
     response.headers["Cache-Control"] = "no-cache"
     if request.method != "HEAD":
-        log.info("%s %s %s Govuk-Request-Id=%s", request.method, request.url, response.status_code,
+        log.info("%s %s %s Govuk-Request-Id=%s", request.method, redact(request.url), response.status_code,
                  request.headers.get("Govuk-Request-Id", "-"))
     return response

@@ -1,7 +1,10 @@
 """Data-set configurations: validation, defaults and the create/replace/delete rules."""
+import json
+import re
+
 import pytest
 
-from backdrop.core import registry
+from backdrop.core import registry, tokens
 from backdrop.core.registry import ConfigError, Conflict, DataSetConfig, Missing
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import RecordQuery
@@ -133,7 +136,7 @@ def test_upload_filters_is_a_list_of_strings():
 
 
 def test_bearer_token_is_a_string_or_null():
-    assert registry.validate(body(bearer_token=None)).bearer_token is None
+    assert registry.validate(body(bearer_token=None)).bearer_token_hash is None
     with pytest.raises(ConfigError, match="bearer_token"):
         registry.validate(body(bearer_token=123))
 
@@ -145,7 +148,7 @@ def test_a_stored_configuration_round_trips():
 
 def test_from_dict_treats_missing_keys_as_defaults():
     config = DataSetConfig.from_dict({"name": "old", "data_group": "g", "data_type": "t", "capped_size": None})
-    assert (config.capped_size, config.bearer_token, config.schema) == (0, None, None)
+    assert (config.capped_size, config.bearer_token_hash, config.schema) == (0, None, None)
 
 
 # ---------------------------------------------------------------------------- storage operations
@@ -182,11 +185,65 @@ def test_list_all_is_sorted_by_name(storage):
     assert [c.name for c in registry.list_all(storage)] == ["a-set", "b-set", "c-set"]
 
 
-def test_replace_resets_omitted_fields_but_keeps_name_and_capped_size(storage):
-    registry.create(storage, body(name="kept", capped_size=4096, published=False, bearer_token="t"))
+def test_replace_resets_omitted_fields_but_keeps_name_capped_size_and_token(storage):
+    created = registry.create(storage, body(name="kept", capped_size=4096, published=False, bearer_token="t"))
     config = registry.replace(storage, "kept", {"data_group": "g1", "data_type": "t1"})
-    assert (config.name, config.capped_size, config.published, config.bearer_token) == ("kept", 4096, True, None)
+    assert (config.name, config.capped_size, config.published) == ("kept", 4096, True)
+    assert config.bearer_token_hash == created.bearer_token_hash
     assert registry.get(storage, "kept") == config
+
+
+def test_a_token_is_stored_only_as_a_salted_hash(storage):
+    first = registry.create(storage, body(name="one", data_group="g1", bearer_token="same-token"))
+    second = registry.create(storage, body(name="two", data_group="g2", bearer_token="same-token"))
+    assert "same-token" not in json.dumps(storage.list_data_sets())
+    assert re.fullmatch(r"scrypt\$\d+\$8\$1\$[\w-]{22}\$[\w-]{43}", first.bearer_token_hash)
+    assert first.bearer_token_hash != second.bearer_token_hash  # salted
+    assert tokens.verify_token("same-token", first.bearer_token_hash)
+    assert not tokens.verify_token("same-tokeN", first.bearer_token_hash)
+    public = first.public_dict()
+    assert public["has_bearer_token"] is True
+    assert "bearer_token" not in public and "bearer_token_hash" not in public
+
+
+def test_replace_with_the_same_token_keeps_the_hash_and_null_clears_it(storage):
+    created = registry.create(storage, body(name="kept", bearer_token="t"))
+    echoed = {**created.public_dict(), "bearer_token": "t"}  # a GET-modify-PUT client
+    assert registry.replace(storage, "kept", echoed).bearer_token_hash == created.bearer_token_hash
+    changed = registry.replace(storage, "kept", body(bearer_token="new"))
+    assert tokens.verify_token("new", changed.bearer_token_hash)
+    cleared = registry.replace(storage, "kept", body(bearer_token=None))
+    assert cleared.bearer_token_hash is None and cleared.public_dict()["has_bearer_token"] is False
+
+
+def test_the_cost_sets_n_of_new_hashes_and_old_ones_keep_theirs():
+    try:
+        tokens.set_cost(14)
+        strong = tokens.hash_token("t")
+        tokens.set_cost(10)
+        assert strong.startswith("scrypt$16384$8$1$") and tokens.hash_token("t").startswith("scrypt$1024$8$1$")
+        assert tokens.verify_token("t", strong)
+        with pytest.raises(ValueError):
+            tokens.set_cost(9)
+    finally:
+        tokens.set_cost(10)
+
+
+def test_a_copied_hash_must_look_like_one(storage):
+    copied = tokens.hash_token("t")
+    assert registry.create(storage, body(name="copy"), token_hash=copied).bearer_token_hash == copied
+    with pytest.raises(ConfigError, match="bearer_token_hash"):
+        registry.create(storage, body(name="bad", data_group="g2"), token_hash="t")
+
+
+def test_the_verified_cache_remembers_good_tokens_only_and_stays_bounded():
+    cache, stored = tokens.VerifiedCache(size=2), tokens.hash_token("good")
+    assert cache.check("a", "good", stored) and cache.check("a", "good", stored)
+    assert not cache.check("a", "bad", stored) and not cache.check("a", None, stored)
+    for name in ("b", "c"):
+        cache.check(name, "good", stored)
+    assert len(cache._entries) == 2 and ("a", stored) not in cache._entries
+    assert not cache.check("a", "good", tokens.hash_token("other"))  # a new hash is a new key
 
 
 def test_replace_refuses_a_new_name_or_capped_size(storage):

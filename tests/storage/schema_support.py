@@ -96,11 +96,11 @@ def knowing(url: str, *extra: Migration, auto_migrate: bool = True):
     return newer.from_url(url, auto_migrate=auto_migrate)
 
 
-NOTES = Migration(2, "add a table of notes", (
+NOTES = Migration(3, "add a table of notes", (
     "CREATE TABLE backdrop_notes (note TEXT NOT NULL)",
-    "INSERT INTO backdrop_notes (note) VALUES ('written by migration 2')",
+    "INSERT INTO backdrop_notes (note) VALUES ('written by migration 3')",
 ))
-BROKEN = Migration(2, "a migration that fails half way", (
+BROKEN = Migration(3, "a migration that fails half way", (
     "CREATE TABLE backdrop_notes (note TEXT NOT NULL)",
     "INSERT INTO backdrop_no_such_table VALUES (1)",
 ))

@@ -13,6 +13,7 @@ import bson
 import pytest
 from storage_support import CONFIG, at, record
 
+from backdrop.core import tokens
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import (
     AggregateQuery,
@@ -107,12 +108,12 @@ def test_opening_connects_to_nothing():
 # --- schema ---------------------------------------------------------------------------
 
 
-def test_first_use_creates_the_indexes_and_records_version_1(engine, url):
+def test_first_use_creates_the_indexes_and_records_every_version(engine, url):
     assert engine.schema_version() == 0
     engine.list_data_sets()
-    assert engine.schema_version() == 1 and engine.pending_migrations() == []
+    assert engine.schema_version() == 2 and engine.pending_migrations() == []
     database = stored(url)
-    assert [document["_id"] for document in database.schema_versions.find()] == [1]
+    assert [document["_id"] for document in database.schema_versions.find()] == [1, 2]
     indexes = {name: (index["key"], index.get("unique", False))
                for name, index in database.records.index_information().items()}
     assert indexes["data_set_id"] == ([("d", 1), ("i", 1)], True)
@@ -124,17 +125,28 @@ def test_first_use_creates_the_indexes_and_records_version_1(engine, url):
 
 
 def test_migrate_says_what_it_did_and_then_that_there_is_nothing_to_do(engine):
-    assert engine.migrate().summary().startswith("migrated from version 0 to 1: 1 create the indexes")
-    assert engine.migrate().summary() == "schema is up to date at version 1"
+    assert engine.migrate().summary().startswith("migrated from version 0 to 2: 1 create the indexes")
+    assert engine.migrate().summary() == "schema is up to date at version 2"
 
 
 def test_with_auto_migrate_off_a_new_database_is_refused_until_migrated(url):
     engine = open_mongo_database(url, auto_migrate=False)
     with pytest.raises(MigrationsPending, match="run `backdrop migrate`"):
         engine.list_data_sets()
-    assert engine.migrate().after == 1
+    assert engine.migrate().after == 2
     assert engine.list_data_sets() == []
     engine.close()
+
+
+def test_version_2_replaces_clear_tokens_by_salted_hashes(engine, url):
+    engine.migrate()
+    engine.create_data_set({**CONFIG, "bearer_token": "clear-token"})  # as a version-1 release stored it
+    stored(url).schema_versions.delete_one({"_id": 2})
+    upgraded = open_mongo_database(url)
+    config = upgraded.get_data_set("ds")
+    upgraded.close()
+    assert "bearer_token" not in config and "clear-token" not in str(stored(url).data_sets.find_one())
+    assert tokens.verify_token("clear-token", config["bearer_token_hash"])
 
 
 def test_a_schema_newer_than_the_code_is_refused(engine, url):
@@ -149,7 +161,7 @@ def test_a_schema_newer_than_the_code_is_refused(engine, url):
 def test_a_lease_left_by_a_dead_migrating_process_expires(engine, url):
     expired = datetime.now(timezone.utc) - timedelta(seconds=1)
     stored(url)[LOCK].insert_one({"_id": "lock", "owner": "dead", "expires": expired})
-    assert engine.migrate().after == 1
+    assert engine.migrate().after == 2
     assert stored(url)[LOCK].count_documents({}) == 0
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backdrop.core import dashboards, registry, transforms
+from backdrop.core import dashboards, registry, tokens, transforms
 from backdrop.core.data_set import DataSet
 from backdrop.core.records import BatchError
 from backdrop.core.storage import open_storage
@@ -56,7 +56,10 @@ def test_rate_output_lands_in_a_created_output_data_set(storage):
 def test_the_created_output_copies_the_inputs_token_and_flags_only(storage):
     _run(storage, transforms.create(storage, RATE))
     output = storage.get_data_set("visas_digital_takeup")
-    assert (output["bearer_token"], output["published"], output["max_age_expected"]) == ("tok", False, 60)
+    source = storage.get_data_set("visas_transactions")
+    assert output["bearer_token_hash"] == source["bearer_token_hash"] and "bearer_token" not in output
+    assert tokens.verify_token("tok", output["bearer_token_hash"])
+    assert (output["published"], output["max_age_expected"]) == (False, 60)
     assert output["queryable"] is True and output["raw_queries_allowed"] is False
 
 

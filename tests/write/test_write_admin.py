@@ -5,7 +5,7 @@ from write_support import ADMIN, ADMIN_TOKEN, AUTH, TOKEN, audit_text, bearer, b
 from backdrop.web import get_storage
 
 DEFAULTS = {
-    "bearer_token": None, "raw_queries_allowed": False, "queryable": True, "published": True,
+    "has_bearer_token": False, "raw_queries_allowed": False, "queryable": True, "published": True,
     "realtime": False, "max_age_expected": 2678400, "capped_size": 0, "auto_ids": None,
     "schema": None, "upload_format": "csv", "upload_filters": [],
 }
@@ -78,7 +78,7 @@ def test_create_answers_201_with_every_field_filled_in(client):
     assert response.status_code == 201
     assert response.json == {**DEFAULTS, "name": "carers_allowance_customer_satisfaction",
                              "data_group": "carers-allowance", "data_type": "customer-satisfaction",
-                             "bearer_token": "secret"}
+                             "has_bearer_token": True}
 
 
 def test_created_data_set_takes_writes(client, storage):
@@ -95,7 +95,7 @@ def test_create_keeps_every_given_field(client):
             "schema": {"type": "object"}, "upload_format": "excel", "upload_filters": ["a.b"]}
     response = client.post("/data-sets", json=body, headers=ADMIN)
     assert response.status_code == 201
-    assert response.json == body
+    assert response.json == {**{k: v for k, v in body.items() if k != "bearer_token"}, "has_bearer_token": True}
 
 
 def test_create_of_a_taken_name_is_409(client):
@@ -244,7 +244,8 @@ def test_replace_keeps_the_records(client, storage):
     body = {"data_group": "new-group", "data_type": "new-type", "bearer_token": TOKEN, "published": False}
     response = client.put("/data-sets/kept", json=body, headers=ADMIN)
     assert response.status_code == 200
-    assert response.json == {**DEFAULTS, **body, "name": "kept", "capped_size": 100000}
+    assert response.json == {**DEFAULTS, "data_group": "new-group", "data_type": "new-type", "published": False,
+                             "name": "kept", "capped_size": 100000, "has_bearer_token": True}
     assert client.get("/data-sets/kept", headers=ADMIN).json == response.json
     assert len(stored(storage, "kept")) == 1
     assert client.post("/data/new-group/new-type", json={"foo": "baz"}, headers=AUTH).status_code == 200

@@ -1,7 +1,11 @@
 """The audit log: JSON lines, one per write event, never a token."""
-from write_support import ADMIN, ADMIN_TOKEN, AUTH, TOKEN, audit_lines, audit_text
+import hashlib
 
-from backdrop.write.audit import fingerprint
+from write_support import ADMIN, ADMIN_TOKEN, AUTH, TOKEN, TOKEN_SECRET, audit_lines, audit_text, build_app
+
+from backdrop.write.audit import AuditLog, fingerprint
+
+KEY = TOKEN_SECRET.encode()
 
 URL = "/data/dinosaur/droppings"
 
@@ -17,7 +21,7 @@ def test_an_append_logs_the_batchs_bounds_and_size(client, tmp_path, dinosaurs):
     assert line["logger"] == "backdrop.write.audit"
     assert (line["data_set"], line["datapoints"]) == ("dinosaurs", 3)
     assert (line["start_at"], line["end_at"]) == ("2014-01-01T00:00:00+00:00", "2014-01-02T00:00:00+00:00")
-    assert line["token_fingerprint"] == fingerprint(f"Bearer {TOKEN}")
+    assert line["token_fingerprint"] == fingerprint(f"Bearer {TOKEN}", KEY)
 
 
 def test_a_refused_batch_is_logged_too(client, tmp_path, dinosaurs):
@@ -55,7 +59,7 @@ def test_emptying_logs_a_delete(client, tmp_path, dinosaurs):
 def test_deleting_a_data_set_logs_a_delete(client, tmp_path, dinosaurs):
     client.delete("/data-sets/dinosaurs", headers=ADMIN)
     [line] = events(tmp_path, "Data delete action")
-    assert (line["data_set"], line["token_fingerprint"]) == ("dinosaurs", fingerprint(f"Bearer {ADMIN_TOKEN}"))
+    assert (line["data_set"], line["token_fingerprint"]) == ("dinosaurs", fingerprint(f"Bearer {ADMIN_TOKEN}", KEY))
 
 
 def test_bad_auth_of_an_unknown_admin_route_target_logs_the_path(client, tmp_path):
@@ -77,6 +81,27 @@ def test_no_token_ever_reaches_the_log(client, tmp_path, dinosaurs):
 
 
 def test_fingerprints_tell_tokens_apart_and_are_short():
-    assert fingerprint("Bearer one") != fingerprint("Bearer two")
-    assert len(fingerprint("Bearer one")) == 12
-    assert fingerprint(None) is None
+    assert fingerprint("Bearer one", KEY) != fingerprint("Bearer two", KEY)
+    assert len(fingerprint("Bearer one", KEY)) == 12
+    assert fingerprint(None, KEY) is None
+
+
+def test_a_fingerprint_is_keyed_so_guessing_the_token_needs_the_secret():
+    unsalted = hashlib.sha256(TOKEN.encode()).hexdigest()[:12]
+    assert fingerprint(f"Bearer {TOKEN}", KEY) != unsalted
+    assert fingerprint(f"Bearer {TOKEN}", KEY) != fingerprint(f"Bearer {TOKEN}", b"another-secret")
+
+
+def test_the_same_secret_correlates_across_processes_and_none_gives_a_random_key(tmp_path):
+    same = [AuditLog(str(tmp_path / "a.log"), TOKEN_SECRET), AuditLog(str(tmp_path / "b.log"), TOKEN_SECRET)]
+    assert same[0].fingerprint("Bearer t") == same[1].fingerprint("Bearer t") == fingerprint("Bearer t", KEY)
+    unset = [AuditLog(str(tmp_path / "c.log")), AuditLog(str(tmp_path / "d.log"))]
+    assert unset[0].fingerprint("Bearer t") == unset[0].fingerprint("Bearer t")
+    assert unset[0].fingerprint("Bearer t") != unset[1].fingerprint("Bearer t")
+    for log in same + unset:
+        log.close()
+
+
+def test_the_app_keys_fingerprints_with_its_setting(tmp_path):
+    app = build_app(tmp_path, BACKDROP_TOKEN_SECRET="configured")
+    assert app.extensions["backdrop_audit"].fingerprint("Bearer t") == fingerprint("Bearer t", b"configured")

@@ -10,6 +10,7 @@ from backdrop.write.app import create_app
 
 ADMIN_TOKEN = "the-admin-token"
 TOKEN = "dinosaur-token"
+TOKEN_SECRET = "the-token-secret"
 
 
 def environ(tmp_path: Path, **extra: str) -> dict:
@@ -20,6 +21,8 @@ def environ(tmp_path: Path, **extra: str) -> dict:
         "BACKDROP_BROKER_FOLDER": str(tmp_path / "broker"),
         "BACKDROP_AUDIT_LOG": str(tmp_path / "log" / "audit.log"),
         "BACKDROP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BACKDROP_TOKEN_SECRET": TOKEN_SECRET,
+        "BACKDROP_TOKEN_FAILURES": "0",  # tests/write/test_write_guesses.py turns the limit on
     }
     values.update(extra)
     return values

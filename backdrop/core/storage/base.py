@@ -302,6 +302,17 @@ class Storage(ABC):
     @abstractmethod
     def delete_document(self, kind: str, key: str) -> bool: ...
 
+    # --- wrong tokens, counted where every process sees them ----------------------------
+
+    @abstractmethod
+    def count_failure(self, address: str, minute: int) -> int:
+        """Add one wrong token from `address` in `minute` (whole minutes since the epoch) and
+        answer that minute's count, atomically; minutes before the previous one are forgotten."""
+
+    @abstractmethod
+    def failures(self, address: str, minute: int) -> int:
+        """How many wrong tokens `address` has sent in `minute` (0 when none)."""
+
     # --- records -------------------------------------------------------------------------
 
     @abstractmethod

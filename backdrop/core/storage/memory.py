@@ -125,6 +125,7 @@ class MemoryStorage(Storage):
         self._counter = 0
         self._documents: dict[str, dict[str, dict]] = {}
         self._records: dict[str, dict[str, _Stored]] = {}
+        self._failures: dict[tuple[str, int], int] = {}
 
     @classmethod
     def from_url(cls, url: str, **_options) -> "MemoryStorage":
@@ -242,6 +243,19 @@ class MemoryStorage(Storage):
     def delete_document(self, kind: str, key: str) -> bool:
         with self._lock:
             return self._documents.get(kind, {}).pop(key, None) is not None
+
+    # --- wrong tokens ----------------------------------------------------------------------
+
+    def count_failure(self, address: str, minute: int) -> int:
+        with self._lock:
+            for old in [key for key in self._failures if key[1] < minute - 1]:
+                del self._failures[old]
+            self._failures[(address, minute)] = self._failures.get((address, minute), 0) + 1
+            return self._failures[(address, minute)]
+
+    def failures(self, address: str, minute: int) -> int:
+        with self._lock:
+            return self._failures.get((address, minute), 0)
 
     # --- records -------------------------------------------------------------------------
 

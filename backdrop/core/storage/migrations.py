@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, Union
 
 from .base import MigrationsPending, SchemaTooNew
 
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 LEGACY_VERSION = 1  # the schema of every database made before schema versions were recorded
 
+# SQL text, or (for changes SQL cannot make, like hashing tokens) a function of the connection
+Statement = Union[str, Callable[[Any], None]]
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -32,7 +35,7 @@ class Migration:
 
     version: int
     description: str
-    statements: tuple[str, ...]
+    statements: tuple[Statement, ...]
 
     def __str__(self) -> str:
         return f"{self.version} {self.description}"
@@ -101,8 +104,11 @@ class SqlSchemaStore:
     def has_legacy_tables(self) -> bool:
         return self._has_table(self.LEGACY_TABLE)
 
-    def execute(self, statement: str) -> None:
-        self.connection.execute(statement)
+    def execute(self, statement: Statement) -> None:
+        if callable(statement):
+            statement(self.connection)
+        else:
+            self.connection.execute(statement)
 
     def record(self, version: int, description: str) -> None:
         self.connection.execute(self.CREATE_VERSION_TABLE)

@@ -64,7 +64,7 @@ from .migrations import VersionedSchema, start_up
 from .rows import local_offsets
 from .mongo_codec import CODEC_OPTIONS, prepare
 from .mongo_pipeline import aggregate_pipeline, decode_aggregate, find_pipeline, last_updated_pipeline
-from .mongo_schema import COUNTERS, DATA_SETS, DOCUMENTS, MIGRATIONS, RECORDS, VERSION_COUNTER, MongoSchemaStore
+from .mongo_schema import COUNTERS, DATA_SETS, DOCUMENTS, FAILURES, MIGRATIONS, RECORDS, VERSION_COUNTER, MongoSchemaStore
 
 EXAMPLE_URL = "mongodb://HOST:PORT/DBNAME?replicaSet=rs0"
 SERVER_SELECTION_MS = 10_000  # how long a first use waits for the server, unless the URL says
@@ -293,6 +293,22 @@ class MongoStorage(VersionedSchema, Storage):
     def delete_document(self, kind: str, key: str) -> bool:
         with _translated():
             return bool(self._database()[DOCUMENTS].delete_one({"kind": kind, "key": key}).deleted_count)
+
+    # --- wrong tokens ----------------------------------------------------------------------
+
+    def count_failure(self, address: str, minute: int) -> int:
+        with _translated():
+            failures = self._database()[FAILURES]
+            failures.delete_many({"minute": {"$lt": minute - 1}})
+            found = failures.find_one_and_update(
+                {"_id": f"{minute}|{address}"}, {"$inc": {"count": 1}, "$setOnInsert": {"minute": minute}},
+                upsert=True, return_document=ReturnDocument.AFTER)
+        return found["count"]
+
+    def failures(self, address: str, minute: int) -> int:
+        with _translated():
+            found = self._database()[FAILURES].find_one({"_id": f"{minute}|{address}"})
+        return 0 if found is None else found["count"]
 
     # --- records -------------------------------------------------------------------------
 

@@ -21,14 +21,17 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
+import orjson
 from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from ..tokens import hashed_config
 from .base import StorageError
 from .migrations import Migration, check_order
 
 RECORDS, DATA_SETS, DOCUMENTS, COUNTERS = "records", "data_sets", "documents", "counters"
+FAILURES = "auth_failures"
 VERSIONS, LOCK = "schema_versions", "schema_lock"
 VERSION_COUNTER = "version"  # `_id` of the counter document of the database-wide version sequence
 LEASE = timedelta(minutes=5)  # longest a migrating process may hold the lock
@@ -56,17 +59,36 @@ def _create_counter(database: Database) -> None:
     database[COUNTERS].update_one({"_id": VERSION_COUNTER}, {"$setOnInsert": {"n": 0}}, upsert=True)
 
 
+def _hash_bearer_tokens(database: Database) -> None:
+    """Replace every clear `bearer_token` by its salted hash; idempotent, as every step is."""
+    for document in database[DATA_SETS].find({}, {"config": 1}):
+        converted = hashed_config(orjson.loads(document["config"]))
+        if converted is not None:
+            database[DATA_SETS].update_one({"_id": document["_id"]},
+                                           {"$set": {"config": orjson.dumps(converted).decode()}})
+
+
 STEPS: dict[str, Callable[[Database], None]] = {
     "index records by data set and id, timestamp, write order and update time": _index_records,
     "index data sets by group and type": _index_data_sets,
     "index documents by kind and key": _index_documents,
     "create the version counter": _create_counter,
 }
+def _index_failures(database: Database) -> None:
+    database[FAILURES].create_index([("minute", ASCENDING)], name="minute")
+
+
+TOKEN_STEPS: dict[str, Callable[[Database], None]] = {
+    "hash the clear bearer tokens of data sets": _hash_bearer_tokens,
+    "index wrong-token counts by minute": _index_failures,
+}
 
 MIGRATIONS = check_order((
     Migration(1, "create the indexes of records, data sets and documents, and the version counter",
               tuple(STEPS)),
+    Migration(2, "store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address", tuple(TOKEN_STEPS)),
 ))
+STEPS.update(TOKEN_STEPS)
 
 
 class MongoSchemaStore:

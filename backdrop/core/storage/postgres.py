@@ -280,6 +280,22 @@ class PostgresStorage(VersionedSchema, Storage):
             )
             return cursor.rowcount > 0
 
+    # --- wrong tokens ----------------------------------------------------------------------
+
+    @_retried
+    def count_failure(self, address: str, minute: int) -> int:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM backdrop_auth_failures WHERE minute < %s", (minute - 1,))
+            return conn.execute(
+                "INSERT INTO backdrop_auth_failures (address, minute, count) VALUES (%s, %s, 1)"
+                " ON CONFLICT (address, minute) DO UPDATE SET count = backdrop_auth_failures.count + 1"
+                " RETURNING count", (escape(address), minute)).fetchone()[0]
+
+    @_retried
+    def failures(self, address: str, minute: int) -> int:
+        return self._one("SELECT count FROM backdrop_auth_failures WHERE address = %s AND minute = %s",
+                         (escape(address), minute)) or 0
+
     # --- records ---------------------------------------------------------------------------
 
     @_retried

@@ -12,10 +12,21 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import psycopg
+from psycopg.types.json import Jsonb
 
+from ..tokens import hashed_config
 from .migrations import Migration, SqlSchemaStore, check_order
 
 SCHEMA_LOCK = 0x6261636B64726F70  # "backdrop": serialises schema changes across processes
+
+
+def _hash_bearer_tokens(connection: psycopg.Connection) -> None:
+    """Replace every clear `bearer_token` by its salted hash (scrypt runs here, in Python)."""
+    rows = connection.execute("SELECT name, config FROM backdrop_data_sets").fetchall()
+    for name, config in rows:
+        converted = hashed_config(config)
+        if converted is not None:
+            connection.execute("UPDATE backdrop_data_sets SET config = %s WHERE name = %s", (Jsonb(converted), name))
 
 MIGRATIONS = check_order((
     Migration(1, "create the tables of configurations, records and documents, and the version sequence", (
@@ -45,6 +56,15 @@ MIGRATIONS = check_order((
             key TEXT NOT NULL,
             body JSONB NOT NULL,
             PRIMARY KEY (kind, key))""",
+    )),
+    Migration(2, "store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address", (
+        _hash_bearer_tokens,
+        """CREATE TABLE IF NOT EXISTS backdrop_auth_failures (
+            address TEXT NOT NULL,
+            minute BIGINT NOT NULL,
+            count INT NOT NULL,
+            PRIMARY KEY (address, minute))""",
+        "CREATE INDEX IF NOT EXISTS backdrop_auth_failures_minute ON backdrop_auth_failures (minute)",
     )),
 ))
 

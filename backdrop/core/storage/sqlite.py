@@ -279,6 +279,20 @@ class SQLiteStorage(VersionedSchema, Storage):
             return bool(connection.execute("DELETE FROM documents WHERE kind = ? AND key = ?",
                                            (kind, key)).rowcount)
 
+    # --- wrong tokens ----------------------------------------------------------------------
+
+    def count_failure(self, address: str, minute: int) -> int:
+        with self._write() as connection:
+            connection.execute("DELETE FROM auth_failures WHERE minute < ?", (minute - 1,))
+            return connection.execute(
+                "INSERT INTO auth_failures (address, minute, count) VALUES (?, ?, 1)"
+                " ON CONFLICT (address, minute) DO UPDATE SET count = count + 1 RETURNING count",
+                (address, minute)).fetchone()[0]
+
+    def failures(self, address: str, minute: int) -> int:
+        rows = self._read("SELECT count FROM auth_failures WHERE address = ? AND minute = ?", (address, minute))
+        return rows[0][0] if rows else 0
+
     # --- records -------------------------------------------------------------------------
 
     def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:

@@ -7,11 +7,23 @@ queue on `busy_timeout` and, once inside, find the migration already done.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+from ..tokens import hashed_config
 from .migrations import Migration, SqlSchemaStore, check_order
+
+
+def _hash_bearer_tokens(connection: sqlite3.Connection) -> None:
+    """Replace every clear `bearer_token` by its salted hash (scrypt runs here, in Python)."""
+    rows = connection.execute("SELECT name, config FROM data_sets").fetchall()
+    for name, config in rows:
+        converted = hashed_config(json.loads(config))
+        if converted is not None:
+            connection.execute("UPDATE data_sets SET config = ? WHERE name = ?",
+                               (json.dumps(converted, separators=(",", ":")), name))
 
 MIGRATIONS = check_order((
     Migration(1, "create the tables of configurations, records and documents, and the version counter", (
@@ -43,6 +55,15 @@ MIGRATIONS = check_order((
                key TEXT NOT NULL,
                body TEXT NOT NULL,
                PRIMARY KEY (kind, key))""",
+    )),
+    Migration(2, "store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address", (
+        _hash_bearer_tokens,
+        """CREATE TABLE IF NOT EXISTS auth_failures (
+               address TEXT NOT NULL,
+               minute INTEGER NOT NULL,
+               count INTEGER NOT NULL,
+               PRIMARY KEY (address, minute))""",
+        "CREATE INDEX IF NOT EXISTS auth_failures_by_minute ON auth_failures (minute)",
     )),
 ))
 
