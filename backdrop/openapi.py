@@ -197,6 +197,8 @@ UNAUTHORISED = _error("No token, a malformed Authorization header or the wrong t
                       {"WWW-Authenticate": {"schema": {"type": "string"}}})
 FORBIDDEN = _error("The admin API is disabled (BACKDROP_ADMIN_TOKEN is not set)")
 TOO_LARGE = _error("The body is larger than BACKDROP_MAX_BODY_BYTES")
+TOO_MANY = _error("Too many wrong tokens from this address within a minute (BACKDROP_TOKEN_FAILURES)",
+                  RETRY_AFTER)
 BAD_BODY = {"description": "Malformed JSON, a wrong content type, or a body the route refuses",
             "content": {JSON: {"schema": {"oneOf": [{"$ref": "#/components/schemas/Error"},
                                                     {"$ref": "#/components/schemas/BatchError"}]}}}}
@@ -217,7 +219,7 @@ TIME_RANGE = {"description": "The time range: `_start_at` (required) and `_end_a
 def _write(summary: str, operation: str, security: list, ok: dict, body: dict | None = None,
            extra: dict | None = None) -> dict:
     responses = {"200": ok, "400": BAD_BODY, "401": UNAUTHORISED, "404": NOT_FOUND, "413": TOO_LARGE,
-                 "503": UNAVAILABLE, **(extra or {})}
+                 "429": TOO_MANY, "503": UNAVAILABLE, **(extra or {})}
     if security == ADMIN_TOKEN:
         responses["403"] = FORBIDDEN
     answer = {"summary": summary, "operationId": operation, "security": security, "responses": responses}
@@ -231,7 +233,10 @@ CONFIG = {
     "type": "object", "required": ["name", "data_group", "data_type"],
     "properties": {
         "name": {"type": "string"}, "data_group": {"type": "string"}, "data_type": {"type": "string"},
-        "bearer_token": {"type": ["string", "null"]}, "raw_queries_allowed": {"type": "boolean"},
+        "bearer_token": {"type": ["string", "null"], "writeOnly": True,
+                         "description": "Stored only as a salted hash; never answered"},
+        "has_bearer_token": {"type": "boolean", "readOnly": True},
+        "raw_queries_allowed": {"type": "boolean"},
         "queryable": {"type": "boolean"}, "published": {"type": "boolean"}, "realtime": {"type": "boolean"},
         "max_age_expected": {"type": ["integer", "null"]}, "capped_size": {"type": "integer"},
         "auto_ids": {"type": ["array", "null"], "items": {"type": "string"}},
@@ -240,6 +245,8 @@ CONFIG = {
         "timezone": {"type": "string"},
     },
 }
+NEW_TOKEN = {"type": "object", "required": ["name", "bearer_token"],
+             "properties": {"name": {"type": "string"}, "bearer_token": {"type": "string"}}}
 CONFLICT = {"409": _error("The name, or the (data_group, data_type) pair, is taken")}
 
 
@@ -309,6 +316,11 @@ def write_description() -> dict:
         {"name": filter_, "in": "query", "required": False, "schema": {"type": "string"},
          "description": f"Only the configurations with this {filter_}"} for filter_ in ("data-group", "data-type")]
     data_sets["/data-sets/{name}"]["parameters"] = [DATA_SET_NAME]
+    data_sets["/data-sets/{name}/token"] = {
+        "parameters": [DATA_SET_NAME],
+        "post": _write("Give the data set a new token, answered once (only its hash is stored)",
+                       "rotate_token", ADMIN_TOKEN, _json(NEW_TOKEN, "The new token, shown only now")),
+    }
     document["paths"] = {
         **_records_paths(), **data_sets,
         **_admin_paths("transforms", "transform_id", {"type": "object"}, "transform"),
