@@ -153,6 +153,17 @@ def fresh_postgres_database(server_url: str | None = None, prefix: str = "backdr
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def empty_postgres_database(url: str) -> None:
+    """Remove every record, configuration and document (the schema and sequence stay)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '10s'")  # a leaked transaction fails the test, never hangs it
+        exists = conn.execute("SELECT to_regclass('backdrop_records') IS NOT NULL").fetchone()[0]
+        if exists:
+            conn.execute("TRUNCATE backdrop_records, backdrop_data_sets, backdrop_documents")
+
+
 def terminate_backends(database_url: str) -> int:
     """End every other session on the database of `database_url` (as a restart would), waiting
     up to 5 s for each to be gone; the number ended. Needs a superuser (`postgres` in tests)."""

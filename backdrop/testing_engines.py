@@ -84,14 +84,9 @@ def _postgres_unavailable() -> str | None:
 
 
 def empty_postgres(url: str) -> None:
-    """Remove every record, configuration and document (the schema and sequence stay)."""
-    import psycopg
+    from backdrop.testing import empty_postgres_database
 
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SET lock_timeout = '10s'")  # a leaked transaction fails the test, never hangs it
-        exists = conn.execute("SELECT to_regclass('backdrop_records') IS NOT NULL").fetchone()[0]
-        if exists:
-            conn.execute("TRUNCATE backdrop_records, backdrop_data_sets, backdrop_documents")
+    empty_postgres_database(url)
 
 
 @contextmanager

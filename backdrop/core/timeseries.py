@@ -123,13 +123,17 @@ class Period:
         return months // self.months
 
     def range(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Consecutive (start, end) buckets from start(start) while the bucket starts before end(end)."""
-        stop = self.end(end)
-        bucket = self.start(start)
-        while bucket < stop:
-            following = self.add(bucket, 1)
-            yield bucket, following
-            bucket = following
+        return buckets(self, start, end)
+
+
+def buckets(steps: "Period | Bucketing", start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """Consecutive (start, end) buckets from start(start) while the bucket starts before end(end)."""
+    stop = steps.end(end)
+    bucket = steps.start(start)
+    while bucket < stop:
+        following = steps.add(bucket, 1)
+        yield bucket, following
+        bucket = following
 
 
 HOUR = Period("hour", length=timedelta(hours=1))
@@ -309,13 +313,7 @@ class Bucketing:
                                          self.start_wall(last).replace(tzinfo=UTC))
 
     def range(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Consecutive (start, end) buckets from start(start) while the bucket starts before end(end)."""
-        stop = self.end(end)
-        bucket = self.start(start)
-        while bucket < stop:
-            following = self.add(bucket, 1)
-            yield bucket, following
-            bucket = following
+        return buckets(self, start, end)
 
     def shown(self, moment: datetime) -> datetime:
         """An instant as answers write it: in the zone, so with the offset in force then

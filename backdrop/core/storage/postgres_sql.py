@@ -77,11 +77,7 @@ def _conditions(name: str, filters: Sequence[Filter], time: TimeRange) -> Statem
             )
         else:
             where.add("AND r.body -> %s = %s::jsonb", condition.field, stored_json(condition.value))
-    if time.start is not None:
-        where.add("AND r.ts >= %s", as_utc(time.start))
-    if time.end is not None:
-        where.add("AND r.ts <= %s" if time.end_inclusive else "AND r.ts < %s", as_utc(time.end))
-    return where
+    return where.time_bounds(time, "r.ts", "%s", as_utc)
 
 
 def _after(position: Position) -> Statement:

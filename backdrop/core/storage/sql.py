@@ -38,3 +38,12 @@ class Statement:
     @property
     def text(self) -> str:
         return " ".join(self.parts)
+
+    def time_bounds(self, time, column: str, placeholder: str, value) -> "Statement":
+        """`AND` conditions keeping `column` within a TimeRange, each bound converted by
+        `value` to the column's form; a NULL column (no `_timestamp`) never matches a bound."""
+        if time.start is not None:
+            self.add(f"AND {column} >= {placeholder}", value(time.start))
+        if time.end is not None:
+            self.add(f"AND {column} {'<=' if time.end_inclusive else '<'} {placeholder}", value(time.end))
+        return self

@@ -88,11 +88,7 @@ def _where(name: str, filters: tuple[Filter, ...], time: TimeRange) -> Statement
         else:
             where.add("AND json_type(body, ?) = 'text' AND json_extract(body, ?) = ?",
                       path, path, escape_text(condition.value))
-    if time.start is not None:
-        where.add("AND ts >= ?", micros(time.start))
-    if time.end is not None:
-        where.add("AND ts <= ?" if time.end_inclusive else "AND ts < ?", micros(time.end))
-    return where
+    return where.time_bounds(time, "ts", "?", micros)
 
 
 def _after(position: Position) -> Statement:
