@@ -25,7 +25,7 @@ from backdrop.core.fields import valid_field_name
 from backdrop.core.record_schema import check_schema, compiled_schema
 from backdrop.core.timeseries import HOUR, UTC, as_utc, period_keys
 
-__all__ = ["BatchError", "InvalidDate", "check_schema", "parse_datetime", "prepare_batch",
+__all__ = ["BatchError", "InvalidDate", "check_schema", "key_problem", "parse_datetime", "prepare_batch",
            "prepare_patch", "timestamp_bounds"]
 
 DATE_FIELDS = ("_timestamp", "_start_at", "_end_at")
@@ -209,7 +209,11 @@ def _parse_dates(record: dict, index: int, messages: list) -> None:
 
 
 @lru_cache(maxsize=4096)
-def _key_problem(key: str) -> str | None:
+def key_problem(key: str) -> str | None:
+    """Why a record may not carry `key` (the message a client reads), or None if it may.
+
+    Public because transform options name output keys: they are judged by this same rule
+    when a transform is saved (core/transform_tasks.py)."""
     if not valid_field_name(key):
         return f"{key} is not a valid key"
     if key[0] == "_" and key not in INTERNAL_FIELDS:
@@ -220,7 +224,7 @@ def _key_problem(key: str) -> str | None:
 def _key_plan(keys: tuple) -> tuple[bool, tuple[str, ...]] | None:
     """For a record with these keys: None if one of them is refused, else whether it has
     an `_id` and which date fields it has, the values that need more than a type check."""
-    if any(_key_problem(key) is not None for key in keys):
+    if any(key_problem(key) is not None for key in keys):
         return None
     return "_id" in keys, tuple(key for key in keys if key in DATE_FIELDS)
 
@@ -265,7 +269,7 @@ def _first_problem(record: dict) -> str | None:
     so it is refused rather than altered; internal keys keep their own messages.
     """
     for key, value in record.items():
-        verdict = _key_problem(key)
+        verdict = key_problem(key)
         if verdict is not None:
             return verdict
         kind = type(value)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from backdrop.core.records import key_problem
+
 ORIGINAL_PREFIX = "backdrop.transformers.tasks."
 
 
@@ -32,6 +34,21 @@ def require_regex(options: dict, *names: str) -> None:
             re.compile(options[name])
         except re.error as error:
             raise ValueError(f"options.{name} is not a valid regular expression: {error}") from None
+
+
+def refuse_output_key(option: str, key: str) -> None:
+    """An option whose value becomes a key of the output records must be a key record
+    validation accepts; otherwise every run would fail storing its output, long after the
+    transform was saved (`sessions:sum` names an input row's field but is no record key)."""
+    problem = key_problem(key)
+    if problem is not None:
+        raise ValueError(f"options.{option} {key!r} would be a key of the output records, "
+                         f"which record validation refuses: {problem}")
+
+
+def require_output_key(options: dict, *names: str) -> None:
+    for name in names:
+        refuse_output_key(name, options[name])
 
 
 def no_options(options: dict) -> None:
@@ -59,6 +76,7 @@ def mapping_options(options: dict) -> None:
             except (re.error, TypeError):
                 raise ValueError(f"options.mappings.{category} has an invalid regex: {pattern!r}") from None
     require_text(options, "mapped-attribute", "value-attribute")
+    require_output_key(options, "mapped-attribute", "value-attribute")
     other = options.get("other-mapping")
     if other is not None and not isinstance(other, str):
         raise ValueError("options.other-mapping must be a string")
@@ -98,5 +116,10 @@ def task_name(function: str) -> str | None:
 
 
 def check_options(name: str, options: dict) -> None:
-    """ValueError naming what is wrong with `options` for task `name` (a registered task)."""
+    """ValueError naming what is wrong with `options` for task `name` (a registered task).
+
+    `additionalFields` (any task) are merged into every output record, so their names are
+    output keys too."""
     TASKS[name].check_options(options)
+    for key in options.get("additionalFields", {}):
+        refuse_output_key("additionalFields", key)

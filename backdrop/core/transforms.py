@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from backdrop.core import documents, transform_tasks
 from backdrop.core.query import QueryError, parse_query
-from backdrop.core.registry import ConfigError, Missing, default_name, valid_name
+from backdrop.core.registry import ConfigError, Conflict, Missing, default_name, valid_name
 from backdrop.core.storage.base import Storage
 
 KIND = "transforms"
@@ -106,9 +106,19 @@ def validate(body, storage: Storage) -> dict:
     return transform
 
 
+def check_not_duplicate(storage: Storage, transform: dict) -> None:
+    """Conflict naming the existing transform that does exactly the same (same task, input,
+    query, options and output): a second copy would only run the same work twice per write."""
+    same = [other["id"] for other in list_all(storage) if other.get("id") != transform.get("id")
+            and all(other.get(key) == transform[key] for key in KEYS[1:])]
+    if same:
+        raise Conflict(f"An identical transform already exists: {same[0]}")
+
+
 def create(storage: Storage, body) -> dict:
     transform = validate(body, storage)
     transform = {"id": uuid.uuid4().hex, **transform}
+    check_not_duplicate(storage, transform)
     check_no_cycle(storage, transform)
     storage.put_document(KIND, transform["id"], transform, create=True)
     return transform
@@ -119,6 +129,7 @@ def replace(storage: Storage, transform_id: str, body) -> dict:
     if isinstance(body, dict) and body.get("id", transform_id) != transform_id:
         raise ConfigError("id cannot be changed")
     transform = {"id": transform_id, **validate(body, storage)}
+    check_not_duplicate(storage, transform)
     check_no_cycle(storage, transform)
     storage.put_document(KIND, transform_id, transform, create=False)
     return transform

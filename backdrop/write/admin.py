@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from backdrop.core import registry
+from backdrop.core import dashboards, registry, transforms
 from backdrop.web import ApiError, json_response
 from backdrop.write import body, services
 from backdrop.write.auth import require_admin_token
@@ -56,6 +56,22 @@ def list_data_sets():
 @blueprint.get("/data-sets/<name>")
 def show_data_set(name: str):
     return json_response(registry.require(services.storage(), name).public_dict())
+
+
+@blueprint.get("/data-sets/<name>/transform")
+def data_set_transforms(name: str):
+    """The transforms whose input is this data set (its group or `*`): the call the original's
+    client library (`AdminAPI.get_data_set_transforms`) and transform worker make."""
+    config = registry.require(services.storage(), name)
+    return json_response(transforms.for_data_set(services.storage(), config.data_group, config.data_type))
+
+
+@blueprint.get("/data-sets/<name>/dashboard")
+def data_set_dashboards(name: str):
+    """The dashboards showing this data set (`AdminAPI.get_data_set_dashboard`), which the
+    original's `latest_dataset_value` task asked for."""
+    registry.require(services.storage(), name)
+    return json_response(dashboards.showing(services.storage(), name))
 
 
 @blueprint.put("/data-sets/<name>")

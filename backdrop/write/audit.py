@@ -1,5 +1,10 @@
 """The audit log: one JSON object per line for every write, delete and refused token.
 
+It says what happened, not what was asked: a batch that validation refused is recorded
+as rejected with its number of problems (nothing was appended), a patch and a single-record
+delete name the record, and every line carries the id of the request that caused it
+(`request_id`, null outside a request), so an entry joins the client's error and the log.
+
 Each app gets its own unregistered `backdrop.write.audit` logger with one file handler,
 so apps built side by side (tests, several configurations in one process) never write
 into each other's files. Tokens are never written: only a short fingerprint, enough to
@@ -19,6 +24,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
+
+from backdrop import request_id
 
 LOGGER_NAME = "backdrop.write.audit"
 FINGERPRINT_LENGTH = 12
@@ -76,20 +83,35 @@ class AuditLog:
         return fingerprint(authorization, self._key)
 
     def event(self, message: str, **fields: Any) -> None:
-        self._logger.info(message, extra={"audit": fields})
+        self._logger.info(message, extra={"audit": {"request_id": request_id.current(), **fields}})
 
-    def append(self, authorization: str | None, data_set: str, bounds, datapoints: int) -> None:
+    def _write_event(self, action: str, authorization: str | None, data_set: str, problems: int,
+                     **fields: Any) -> None:
+        """`Data <action> action` when it was done; `Data <action> rejected` with the number
+        of `problems` answered when it was refused and nothing changed."""
+        if problems:
+            message, fields = f"Data {action} rejected", {**fields, "problems": problems}
+        else:
+            message = f"Data {action} action"
+        self.event(message, token_fingerprint=self.fingerprint(authorization), data_set=data_set, **fields)
+
+    def append(self, authorization: str | None, data_set: str, bounds, datapoints: int,
+               problems: int = 0) -> None:
         earliest, latest = bounds or (None, None)
-        self.event("Data append action", token_fingerprint=self.fingerprint(authorization), data_set=data_set,
-                   start_at=earliest, end_at=latest, datapoints=datapoints)
+        self._write_event("append", authorization, data_set, problems, start_at=earliest, end_at=latest,
+                          datapoints=datapoints)
 
-    def patch(self, authorization: str | None, data_set: str, bounds, data: dict) -> None:
+    def patch(self, authorization: str | None, data_set: str, record_id: str, bounds, data: dict,
+              problems: int = 0) -> None:
         start_at, end_at = bounds or (None, None)
-        self.event("Data patch action", token_fingerprint=self.fingerprint(authorization), data_set=data_set,
-                   start_at=start_at, end_at=end_at, data=data)
+        self._write_event("patch", authorization, data_set, problems, record_id=record_id, start_at=start_at,
+                          end_at=end_at, data=data)
 
-    def delete(self, authorization: str | None, data_set: str) -> None:
-        self.event("Data delete action", token_fingerprint=self.fingerprint(authorization), data_set=data_set)
+    def delete(self, authorization: str | None, data_set: str, record_id: str | None = None,
+               problems: int = 0) -> None:
+        """A data set emptied or deleted, or (`record_id`) one record deleted."""
+        fields = {} if record_id is None else {"record_id": record_id}
+        self._write_event("delete", authorization, data_set, problems, **fields)
 
     def bad_auth(self, data_set: str) -> None:
         self.event("Bad auth", data_set=data_set)

@@ -75,7 +75,8 @@ def _lenient_bounds(items: list) -> tuple[datetime, datetime] | None:
 
 
 def _append(data_set: DataSet) -> None:
-    """Validate, audit and store a POSTed batch (its commit requests the transforms)."""
+    """Validate and store a POSTed batch (its commit requests the transforms), then audit
+    what happened: stored, or rejected whole with its number of problems."""
     value = _json(body.post_wrong_type)
     if isinstance(value, dict):
         value = [value]
@@ -85,11 +86,12 @@ def _append(data_set: DataSet) -> None:
     try:
         records = data_set.prepare(value)
     except BatchError as error:
-        services.audit().append(header, data_set.name, _lenient_bounds(value), len(value))
+        services.audit().append(header, data_set.name, _lenient_bounds(value), len(value),
+                                problems=len(error.messages))
         raise _batch_error(error) from None
     if records:
-        services.audit().append(header, data_set.name, timestamp_bounds(records), len(records))
         data_set.save(records)
+        services.audit().append(header, data_set.name, timestamp_bounds(records), len(records))
 
 
 def _date(value, field: str) -> datetime:
@@ -152,25 +154,33 @@ def patch_record(data_group: str, data_type: str, record_id: str):
     changes = _json(body.other_wrong_type)
     if not isinstance(changes, dict):
         raise ApiError(400, NOT_CHANGES)
-    if changes:
-        services.audit().patch(request.headers.get("Authorization"), data_set.name,
-                               _patch_bounds(changes), changes)
+
+    def audit_outcome(problems: int = 0) -> None:
+        if changes:
+            services.audit().patch(request.headers.get("Authorization"), data_set.name, record_id,
+                                   _patch_bounds(changes), changes, problems=problems)
     try:
         data_set.patch(record_id, changes)
     except RecordNotFound as error:
+        audit_outcome(problems=1)
         raise ApiError(400, body={"messages": str(error)}) from None
     except BatchError as error:
+        audit_outcome(problems=len(error.messages))
         raise _batch_error(error) from None
+    audit_outcome()
     return json_response({"status": "ok"})
 
 
 @blueprint.delete("/data/<data_group>/<data_type>/<path:record_id>")
 def delete_record(data_group: str, data_type: str, record_id: str):
     data_set = _by_group_and_type(data_group, data_type)
+    header = request.headers.get("Authorization")
     try:
         data_set.delete(record_id)
     except RecordNotFound as error:
+        services.audit().delete(header, data_set.name, record_id, problems=1)
         raise ApiError(400, body={"messages": str(error)}) from None
+    services.audit().delete(header, data_set.name, record_id)
     return json_response({"status": "ok"})
 
 

@@ -63,6 +63,13 @@ def test_the_created_output_copies_the_inputs_token_and_flags_only(storage):
     assert output["queryable"] is True and output["raw_queries_allowed"] is False
 
 
+def test_the_created_output_can_be_read_raw_when_its_input_can(storage):
+    registry.replace(storage, "visas_transactions", {"data_group": "visas", "data_type": "transactions",
+                                                     "raw_queries_allowed": True})
+    _run(storage, transforms.create(storage, RATE))
+    assert storage.get_data_set("visas_digital_takeup")["raw_queries_allowed"] is True
+
+
 def test_running_twice_gives_the_same_output(storage):
     transform = transforms.create(storage, RATE)
     _run(storage, transform)
@@ -79,13 +86,15 @@ def test_additional_fields_are_merged_into_the_output(storage):
 
 
 def test_output_that_fails_record_validation_leaves_the_output_unchanged(storage):
-    mapping = {"type": "mapping", "input": {"data-group": "visas", "data-type": "transactions"},
+    """Saving refuses such options now; a transform stored before that rule still fails safely."""
+    mapping = {"id": "old", "type": "mapping", "input": {"data-group": "visas", "data-type": "transactions"},
                "query-parameters": {"period": "week", "group_by": "channel", "collect": "count:sum"},
                "options": {"mapping-keys": ["channel"], "mappings": {"Online": ["digital"]},
                            "mapped-attribute": "channel-group", "value-attribute": "count:sum"},
                "output": {"data-type": "grouped"}}
+    storage.put_document(transforms.KIND, "old", mapping, create=True)
     with pytest.raises(BatchError):
-        _run(storage, transforms.create(storage, mapping))
+        _run(storage, transforms.get(storage, "old"))
     assert list(storage.find("visas_grouped", RecordQuery())) == []
 
 

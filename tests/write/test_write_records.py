@@ -99,8 +99,8 @@ def test_a_patch_with_an_integer_beyond_64_bits_changes_nothing(client, storage,
     assert response.json == {"messages": [out_of_range("teeth")],
                              "errors": [{"index": 0, "message": out_of_range("teeth")}]}
     assert stored(storage, "dinosaurs") == before
-    [patched] = [line for line in audit_lines(tmp_path) if line["message"] == "Data patch action"]
-    assert patched["data"] == {"teeth": 10**30}
+    [patched] = [line for line in audit_lines(tmp_path) if line["message"] == "Data patch rejected"]
+    assert (patched["data"], patched["problems"]) == ({"teeth": 10**30}, 1)
 
 
 def test_an_invalid_id_is_refused(client, storage, dinosaurs):
