@@ -238,6 +238,15 @@ def test_a_bad_transform_is_refused_with_a_message(run):
     assert result.exit_code != 0 and "Unknown transform type 'alchemy'" in result.output
 
 
+def test_creating_an_identical_transform_fails_in_one_line_naming_the_existing_one(run):
+    _create_source(run)
+    first = json.loads(run("transforms", "create", "-", input=json.dumps(RATE)).output)
+    again = run("transforms", "create", "-", input=json.dumps(RATE))
+    assert again.exit_code == 1
+    assert again.output == f"Error: An identical transform already exists: {first['id']}\n"
+    assert len(json.loads(run("transforms", "list").output)) == 1
+
+
 def test_dashboards_commands(run):
     _create_source(run)
     created = run("dashboards", "create", "-", input=json.dumps({"slug": "visas", "data_sets": ["visas_transactions"]}))
