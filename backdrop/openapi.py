@@ -321,6 +321,14 @@ def write_description() -> dict:
         "post": _write("Give the data set a new token, answered once (only its hash is stored)",
                        "rotate_token", ADMIN_TOKEN, _json(NEW_TOKEN, "The new token, shown only now")),
     }
+    for suffix, label, operation in (("transform", "transforms whose input is the data set (its group or `*`)",
+                                      "data_set_transforms"),
+                                     ("dashboard", "dashboards showing the data set", "data_set_dashboards")):
+        data_sets[f"/data-sets/{{name}}/{suffix}"] = {
+            "parameters": [DATA_SET_NAME],
+            "get": _write(f"The {label}", operation, ADMIN_TOKEN,
+                          _json({"type": "array", "items": {"type": "object"}}, f"The {label}")),
+        }
     document["paths"] = {
         **_records_paths(), **data_sets,
         **_admin_paths("transforms", "transform_id", {"type": "object"}, "transform"),
