@@ -16,7 +16,7 @@ from backdrop.testing_engines import support_for
 
 ADMIN = {"Authorization": "Bearer audit-admin", "Content-Type": "application/json"}
 WRITER = {"Authorization": "Bearer audit-token", "Content-Type": "application/json"}
-DATA = "/data/visas/transactions"
+DATA = "/data/audited/transactions"
 RATE = {"type": "rate", "input": {"data-group": "visas", "data-type": "transactions"},
         "query-parameters": {"period": "week", "group_by": "channel", "collect": "count:sum"},
         "options": {"matchingAttribute": "channel", "valueAttribute": "count:sum",
@@ -24,19 +24,18 @@ RATE = {"type": "rate", "input": {"data-group": "visas", "data-type": "transacti
         "output": {"data-type": "digital-takeup"}}
 
 
-@pytest.fixture
-def apps(tmp_path):
-    unavailable = support_for("postgres").unavailable()
-    if unavailable:
-        pytest.skip(f"SKIP postgres: {unavailable}")
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory):
+    """One read and one write app for the module (each test uses data sets of its own)."""
+    if support_for("postgres").unavailable():
+        pytest.skip(f"SKIP postgres: {support_for('postgres').unavailable()}")
+    folder, stack = tmp_path_factory.mktemp("admin_http"), Stack()
     with fresh_postgres_database(prefix="backdrop_test_audit") as url:
-        environ = app_environment(tmp_path, url, BACKDROP_ADMIN_TOKEN="audit-admin")
-        stack = Stack()
+        environ = app_environment(folder, url, BACKDROP_ADMIN_TOKEN="audit-admin")
         try:
-            read = stack.add(start_app("read", environ, tmp_path))
-            write = stack.add(start_app("write", environ, tmp_path))
-            wait_until_up([read, write])
-            yield read.url, write.url, environ
+            started = [stack.add(start_app(app, environ, folder)) for app in ("read", "write")]
+            wait_until_up(started)
+            yield started[0].url, started[1].url, environ
         finally:
             stack.stop()
 
@@ -79,7 +78,7 @@ def test_admin_calls_of_the_original_clients_and_transform_rules(apps):
 
     records = [{"_timestamp": "2014-01-06T10:00:00Z", "channel": "digital", "count": 3},
                {"_timestamp": "2014-01-07T10:00:00Z", "channel": "paper", "count": 1}]
-    assert _send("POST", write_url + DATA, WRITER, records).status_code == 200
+    assert _send("POST", write_url + "/data/visas/transactions", WRITER, records).status_code == 200
     ran = subprocess.run([str(Path(sys.executable).with_name("backdrop")), "transform", "visas", "transactions",
                           "--start", "2014-01-06T10:00:00Z", "--end", "2014-01-07T10:00:00Z"],
                          env=environ, capture_output=True, text=True, timeout=120)
@@ -91,7 +90,7 @@ def test_admin_calls_of_the_original_clients_and_transform_rules(apps):
 
 def test_the_audit_log_records_what_each_request_did(apps):
     _, write_url, environ = apps
-    config = {"data_group": "visas", "data_type": "transactions", "bearer_token": "audit-token"}
+    config = {"data_group": "audited", "data_type": "transactions", "bearer_token": "audit-token"}
     assert _send("POST", write_url + "/data-sets", ADMIN, config).status_code == 201
     answers = {
         "rejected": _send("POST", write_url + DATA, WRITER, [{"$x": 1}, {"ok": 1}, {"$y": 2}]),
@@ -104,7 +103,7 @@ def test_the_audit_log_records_what_each_request_did(apps):
     assert [answer.status_code for answer in answers.values()] == [400, 200, 200, 200, 400]
     assert len(answers["rejected"].json()["messages"]) == 2
 
-    lines = [line for line in _audit(environ) if line.get("data_set") == "visas_transactions"]
+    lines = [line for line in _audit(environ) if line.get("data_set") == "audited_transactions"]
     summary = [(line["message"], line.get("record_id"), line.get("datapoints"), line.get("problems"))
                for line in lines]
     assert summary == [("Data set created", None, None, None),

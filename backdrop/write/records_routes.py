@@ -143,8 +143,8 @@ def empty_data_set(data_group: str, data_type: str):
     value = _json(body.put_wrong_type)
     if not (isinstance(value, list) and not value):
         raise ApiError(400, ONLY_EMPTY_LIST)
-    services.audit().delete(request.headers.get("Authorization"), data_set.name)
     data_set.empty()
+    services.audit().delete(request.headers.get("Authorization"), data_set.name)
     return json_response({"status": "ok", "message": f"{data_set.name} now contains 0 records"})
 
 
