@@ -106,11 +106,20 @@ def validate(body, storage: Storage) -> dict:
     return transform
 
 
+def _work(transform: dict) -> tuple:
+    """What a transform does, compared for duplicates: its query parameters as the query
+    string it reads with (`"week"` and `["week"]`, `5` and `"5"` ask the same)."""
+    query = {key: [str(v) for v in (value if isinstance(value, list) else [value])]
+             for key, value in transform.get("query-parameters", {}).items()}
+    return transform.get("type"), transform.get("input"), query, transform.get("options"), transform.get("output")
+
+
 def check_not_duplicate(storage: Storage, transform: dict) -> None:
     """Conflict naming the existing transform that does exactly the same (same task, input,
     query, options and output): a second copy would only run the same work twice per write."""
-    same = [other["id"] for other in list_all(storage) if other.get("id") != transform.get("id")
-            and all(other.get(key) == transform[key] for key in KEYS[1:])]
+    work = _work(transform)
+    same = [other["id"] for other in list_all(storage)
+            if other.get("id") != transform.get("id") and _work(other) == work]
     if same:
         raise Conflict(f"An identical transform already exists: {same[0]}")
 

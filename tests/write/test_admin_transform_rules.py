@@ -32,6 +32,13 @@ def test_an_identical_transform_is_409_naming_the_existing_one(client, dinosaurs
     assert client.get("/transforms", headers=ADMIN).json == [first]
 
 
+def test_query_parameters_asking_the_same_query_string_are_the_same(client, dinosaurs):
+    first = post(client, RATE).json
+    same_query = {**RATE["query-parameters"], "period": ["week"], "collect": "count:sum"}
+    again = post(client, {**RATE, "query-parameters": same_query})
+    assert (again.status_code, again.json["message"]) == (409, f"An identical transform already exists: {first['id']}")
+
+
 @pytest.mark.parametrize("change", [
     {"output": {"data-type": "other-rate"}},
     {"query-parameters": {**RATE["query-parameters"], "period": "month"}},
