@@ -65,7 +65,8 @@ def output_config(storage: Storage, source: dict, transform: dict) -> registry.D
     if found is not None:
         return found
     body = {"data_group": group, "data_type": data_type}
-    body.update({key: source.get(key) for key in ("raw_queries_allowed", "realtime", "published", "max_age_expected")})
+    copied = ("raw_queries_allowed", "realtime", "published", "max_age_expected")
+    body.update({key: source.get(key) for key in copied})
     if source.get("capped_size"):
         body["capped_size"] = source["capped_size"]
     try:
