@@ -1,8 +1,8 @@
 """gunicorn's logger (backdrop/gunicorn_config.py names it): the one log line of each request.
 
 Its lines are in Backdrop's format (BACKDROP_LOG_FORMAT, see logs.py), and the access line
-carries the request's id, read back from the X-Request-Id the app answered with (the app's
-own binding has ended by the time gunicorn writes the line). Every text gunicorn could
+carries the request's id and data set, which the app left in the WSGI environ (its own
+bindings have ended by the time gunicorn writes the line). Every text gunicorn could
 write in an access-log line (the request line, path, query, referer, headers, environ)
 goes through redaction.redact, and the Authorization header is never available to a log
 format at all.
@@ -14,6 +14,7 @@ from gunicorn.glogging import Logger
 from backdrop import logs, request_id
 from backdrop.redaction import redact
 from backdrop.settings import Settings, SettingsError
+from backdrop.web import ENVIRON_DATA_SET, ENVIRON_REQUEST_ID
 
 _HIDDEN_HEADERS = ("{authorization}i", "{http_authorization}e")
 
@@ -45,6 +46,9 @@ class RedactingLogger(Logger):
         return atoms
 
     def access(self, resp, req, environ, request_time) -> None:
-        answered = dict((name.lower(), value) for name, value in resp.headers)
-        with request_id.bound(answered.get("x-request-id")):
-            super().access(resp, req, environ, request_time)
+        data_set = logs.bind_data_set(environ.get(ENVIRON_DATA_SET))
+        try:
+            with request_id.bound(environ.get(ENVIRON_REQUEST_ID)):
+                super().access(resp, req, environ, request_time)
+        finally:
+            logs.unbind_data_set(data_set)

@@ -167,6 +167,8 @@ def configure_logging(settings: Settings, role: str) -> None:
 REQUEST_ID_HEADERS = ("Govuk-Request-Id", "Request-Id", "X-Request-Id")
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 UNMATCHED_ROUTE = "none"
+ENVIRON_REQUEST_ID = "backdrop.request_id"
+ENVIRON_DATA_SET = "backdrop.data_set"
 
 
 def given_request_id(headers) -> str | None:
@@ -191,7 +193,10 @@ def observe_requests(app: Flask) -> None:
     def _start():
         g.backdrop_started = time.perf_counter()
         g.backdrop_request_id = given_request_id(request.headers) or uuid.uuid4().hex
-        g.backdrop_tokens = (request_id.bind(g.backdrop_request_id), logs.bind_data_set(_data_set_named()))
+        data_set = _data_set_named()
+        g.backdrop_tokens = (request_id.bind(g.backdrop_request_id), logs.bind_data_set(data_set))
+        # for gunicorn's access line, written after this request's bindings have ended
+        request.environ[ENVIRON_REQUEST_ID], request.environ[ENVIRON_DATA_SET] = g.backdrop_request_id, data_set
 
     @app.after_request
     def _finish(response: Response) -> Response:
