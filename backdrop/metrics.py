@@ -81,16 +81,6 @@ def observe(metric: Metric, seconds: float, *labels: str) -> None:
 
 
 @contextmanager
-def timed(metric: Metric, *labels: str) -> Iterator[None]:
-    """Observe the block's duration under `labels`, whether it returns or raises."""
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        observe(metric, time.perf_counter() - started, *labels)
-
-
-@contextmanager
 def transform_run(transform_type: str, source_errors: tuple[type[BaseException], ...]) -> Iterator[None]:
     """Count and time one transform run by its outcome: `ok`, `failed on source data` when
     it raises one of `source_errors`, else `error` (the task is retried when that can help)."""
