@@ -7,15 +7,17 @@ the counts it checks are its own whatever ran before it.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from backdrop.testing import Stack, app_environment, start_app, wait_until_up
+from backdrop.testing import Stack, app_environment, fresh_postgres_database, start_app, wait_until_up
 
 ADMIN_TOKEN = "observe-admin"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
@@ -23,19 +25,30 @@ RECORDS = [{"_timestamp": "2014-01-06T10:00:00Z", "kind": "a", "count": 3},
            {"_timestamp": "2014-01-07T10:00:00Z", "kind": "b", "count": 1}]
 
 
+@contextmanager
+def _database(folder: Path):
+    """PostgreSQL when the run has it (run_tests.sh), else a SQLite file: the metrics and
+    logs are the web layer's and the same on every engine."""
+    if os.environ.get("BACKDROP_TEST_POSTGRES") == "1":
+        with fresh_postgres_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{folder / 'observe.db'}"
+
+
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory):
     folder = tmp_path_factory.mktemp("observe")
-    environ = app_environment(folder, f"sqlite:///{folder / 'observe.db'}", BACKDROP_ADMIN_TOKEN=ADMIN_TOKEN,
-                              BACKDROP_LOG_FORMAT="json", BACKDROP_LOG_LEVEL="INFO",
-                              BACKDROP_METRICS_FOLDER=str(folder / "metrics"))
-    stack = Stack()
-    try:
-        read, write = stack.add(start_app("read", environ, folder)), stack.add(start_app("write", environ, folder))
-        wait_until_up([read, write])
-        yield read, write, folder
-    finally:
-        stack.stop()
+    with _database(folder) as url:
+        environ = app_environment(folder, url, BACKDROP_ADMIN_TOKEN=ADMIN_TOKEN, BACKDROP_LOG_FORMAT="json",
+                                  BACKDROP_LOG_LEVEL="INFO")
+        stack = Stack()
+        try:
+            read, write = stack.add(start_app("read", environ, folder)), stack.add(start_app("write", environ, folder))
+            wait_until_up([read, write])
+            yield read, write, folder
+        finally:
+            stack.stop()
 
 
 def _data_set(write_url: str) -> tuple[str, str, dict]:
@@ -197,8 +210,7 @@ def test_every_line_a_request_causes_carries_its_id_and_data_set(tmp_path):
     request: that line and the access line both carry the request's id."""
     environ = app_environment(tmp_path, f"sqlite:///{tmp_path / 'nobroker.db'}", BACKDROP_ADMIN_TOKEN=ADMIN_TOKEN,
                               BACKDROP_LOG_FORMAT="json", BACKDROP_LOG_LEVEL="INFO",
-                              BACKDROP_BROKER_URL="amqp://guest:guest@127.0.0.1:1//",
-                              BACKDROP_METRICS_FOLDER=str(tmp_path / "metrics"))
+                              BACKDROP_BROKER_URL="amqp://guest:guest@127.0.0.1:1//")
     stack = Stack()
     try:
         write = stack.add(start_app("write", environ, tmp_path))

@@ -59,7 +59,7 @@ def test_the_worker_exports_transform_runs_and_logs_the_request_id_of_the_write(
     port = free_ports(1)[0]
     environ = app_environment(tmp_path, f"sqlite:///{tmp_path / 'worker.db'}",
                               BACKDROP_ADMIN_TOKEN="worker-obs-admin", BACKDROP_LOG_FORMAT="json",
-                              BACKDROP_WORKER_METRICS_PORT=str(port), BACKDROP_METRICS_FOLDER=str(tmp_path / "m"),
+                              BACKDROP_WORKER_METRICS_PORT=str(port),
                               BACKDROP_TASK_QUEUE=f"obs-{uuid.uuid4().hex[:8]}")
     metrics_url = f"http://127.0.0.1:{port}/_metrics"
     stack = Stack()
