@@ -103,9 +103,14 @@ def _observe(app: Celery, settings: Settings) -> None:
         if sender.app is app and settings.worker_metrics_port:
             metrics.prepare_folder(Path(settings.metrics_folder) / f"worker-{settings.worker_metrics_port}")
             metrics.serve(settings.worker_metrics_port)
+
+    def worker_ready(sender, **_) -> None:
+        """Said once logging is set up (worker_init comes before it)."""
+        if sender.app is app and settings.worker_metrics_port:
             log.info("metrics at http://127.0.0.1:%d%s", settings.worker_metrics_port, metrics.PATH)
 
     signals.worker_init.connect(worker_starts, weak=False)
+    signals.worker_ready.connect(worker_ready, weak=False)
 
 
 def _publishing(headers=None, **_) -> None:

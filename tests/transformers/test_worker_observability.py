@@ -70,6 +70,7 @@ def test_the_worker_exports_transform_runs_and_logs_the_request_id_of_the_write(
         assert _poll(lambda: _runs(metrics_url, "ok") == 0 and requests.get(metrics_url, timeout=10).ok), \
             worker.log_text()
         assert requests.get(metrics_url.replace("/_metrics", "/other"), timeout=10).status_code == 404
+        assert _poll(lambda: f"metrics at {metrics_url}" in worker.log_text(), timeout=30), worker.log_text()
         for config in ({"data_group": "obs", "data_type": "transactions", "bearer_token": "worker-obs-token"},):
             assert requests.post(write.url + "/data-sets", data=json.dumps(config), headers=ADMIN,
                                  timeout=30).status_code == 201
