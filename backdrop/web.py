@@ -1,4 +1,5 @@
-"""What the read and write apps share: JSON responses, JSON error pages, storage per process.
+"""What the read and write apps share: JSON responses, JSON error pages, storage per process,
+request ids, request metrics and `/_metrics`.
 
 Both apps answer every error as `{"status": "error", "message": …}`; a 500 is logged with
 its traceback and answered without leaking internals beyond the exception's class; a
