@@ -16,6 +16,9 @@ from backdrop.settings import Settings
 logger_class = "backdrop.access_log.RedactingLogger"
 # The time, level and request id come from Backdrop's log format (logs.py).
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# gunicorn 27's control socket has one path per user by default, so the read and the write
+# app would take it from each other; Backdrop does not use it (older gunicorns ignore this).
+control_socket_disable = True
 
 
 def metrics_folder(server) -> Path:
