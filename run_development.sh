@@ -18,9 +18,11 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-./start-app.sh read 3038 & pids+=($!)
-./start-app.sh write 3039 & pids+=($!)
-.venv/bin/celery -A backdrop.transformers.worker worker -l info --concurrency 1 & pids+=($!)
+# Each line, standard output and error alike, is labelled with the process that wrote it.
+label() { sed -u "s/^/$1 | /"; }
+./start-app.sh read 3038 > >(label "read  ") 2>&1 & pids+=($!)
+./start-app.sh write 3039 > >(label "write ") 2>&1 & pids+=($!)
+.venv/bin/celery -A backdrop.transformers.worker worker -l info --concurrency 1 > >(label worker) 2>&1 & pids+=($!)
 
 cat <<MSG
 

@@ -16,6 +16,6 @@ exec "$root/.venv/bin/gunicorn" \
   --bind "${BACKDROP_BIND:-127.0.0.1}:$port" \
   --workers "${WEB_CONCURRENCY:-2}" \
   --access-logfile - \
-  --logger-class backdrop.access_log.RedactingLogger \
+  --config python:backdrop.gunicorn_config \
   --name "backdrop-$app" \
   "backdrop.$app.app:create_app()"

@@ -78,6 +78,15 @@ def _openapi_route() -> dict:
     }}
 
 
+def _metrics_route() -> dict:
+    return {"get": {
+        "summary": "Metrics in Prometheus text format (every worker process of the app, added up)",
+        "operationId": "metrics",
+        "responses": {"200": {"description": "The metrics; see the README's Operating section",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}}},
+    }}
+
+
 def install(app: Flask, description: dict) -> None:
     """Serve `description` at /openapi.json. Data-set names cannot hold a dot, so no legacy
     `/<name>` route is shadowed by it."""
@@ -185,6 +194,7 @@ def read_description() -> dict:
             "summary": "Data sets not updated within their max_age_expected", "operationId": "freshness",
             "responses": {"200": _json(FRESHNESS, "The late data sets, if any"), "503": UNAVAILABLE}}},
         PATH: _openapi_route(),
+        "/_metrics": _metrics_route(),
     }
     return document
 
@@ -334,5 +344,6 @@ def write_description() -> dict:
         **_admin_paths("transforms", "transform_id", {"type": "object"}, "transform"),
         **_admin_paths("dashboards", "slug", {"type": "object"}, "dashboard"),
         PATH: _openapi_route(),
+        "/_metrics": _metrics_route(),
     }
     return document

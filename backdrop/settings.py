@@ -57,6 +57,19 @@ def _switch(variable: str, text: str) -> bool:
         raise SettingsError(f"{variable} must be one of {', '.join(_SWITCH_WORDS)}, not {text!r}") from None
 
 
+def _log_format(variable: str, text: str) -> str:
+    if text not in ("text", "json"):
+        raise SettingsError(f"{variable} must be text or json, not {text!r}")
+    return text
+
+
+def _port(variable: str, text: str) -> int:
+    number = _whole_number(variable, text)
+    if not 1 <= number <= 65535:
+        raise SettingsError(f"{variable} must be a port number (1 to 65535), not {number}")
+    return number
+
+
 def _environment(variable: str, text: str) -> str:
     if text not in ENVIRONMENTS:
         raise SettingsError(f"{variable} must be one of {', '.join(ENVIRONMENTS)}, not {text!r}")
@@ -106,6 +119,14 @@ SETTINGS: tuple[Setting, ...] = (
             "PostgreSQL connections per process"),
     Setting("BACKDROP_LOG_LEVEL", "log_level", "INFO", _upper,
             "log level"),
+    Setting("BACKDROP_LOG_FORMAT", "log_format", "text", _log_format,
+            "`text` (a line with time, level, logger, request id, message) or `json` (one JSON object per "
+            "line: time, level, role, request_id, data_set, logger, message)"),
+    Setting("BACKDROP_METRICS_FOLDER", "metrics_folder", f"{REPOSITORY_MARK}/var/metrics", _text,
+            "where each gunicorn server (`start-app.sh`) keeps its workers' metric files, in a folder per app "
+            "and port emptied at start"),
+    Setting("BACKDROP_WORKER_METRICS_PORT", "worker_metrics_port", None, _port,
+            "port of the worker's `GET /_metrics` listener (on 127.0.0.1)", unset="the worker exports no metrics"),
     Setting("BACKDROP_AUDIT_LOG", "audit_log", f"{REPOSITORY_MARK}/var/log/audit.log", _text,
             "audit log file (JSON lines)"),
     Setting("BACKDROP_TOKEN_SECRET", "token_secret", None, _text,
@@ -143,6 +164,9 @@ class Settings:
     max_body_bytes: int
     db_pool_size: int
     log_level: str
+    log_format: str
+    metrics_folder: str
+    worker_metrics_port: int | None
     audit_log: str
     token_secret: str | None
     token_hash_cost: int

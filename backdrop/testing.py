@@ -131,6 +131,7 @@ def app_environment(folder: Path, database_url: str, **extra: str) -> dict:
         "BACKDROP_BROKER_URL": "filesystem://",
         "BACKDROP_BROKER_FOLDER": str(folder / "broker"),
         "BACKDROP_AUDIT_LOG": str(folder / "audit.log"),
+        "BACKDROP_METRICS_FOLDER": str(folder / "metrics"),
         "WEB_CONCURRENCY": "2",
     })
     environ.update(extra)

@@ -1,4 +1,5 @@
-"""What the read and write apps share: JSON responses, JSON error pages, storage per process.
+"""What the read and write apps share: JSON responses, JSON error pages, storage per process,
+request ids, request metrics and `/_metrics`.
 
 Both apps answer every error as `{"status": "error", "message": …}`; a 500 is logged with
 its traceback and answered without leaking internals beyond the exception's class; a
@@ -8,18 +9,22 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+import uuid
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import orjson
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from backdrop import logs, metrics, request_id
 from backdrop.core import tokens
 from backdrop.core.storage import check_url, open_storage
 from backdrop.core.storage.base import ConnectionLost, SchemaError, StorageError
 from backdrop.core.storage.migrations import start_up
 from backdrop.settings import Settings
+from backdrop.storage_timing import TimedStorage
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +130,8 @@ def install_storage(app: Flask, settings: Settings) -> None:
     def storage():
         engine = app.extensions.get("backdrop_storage")
         if engine is None:
-            engine = open_storage(settings.database_url, pool_size=settings.db_pool_size,
-                                  auto_migrate=settings.auto_migrate)
+            engine = TimedStorage(open_storage(settings.database_url, pool_size=settings.db_pool_size,
+                                               auto_migrate=settings.auto_migrate))
             app.extensions["backdrop_storage"] = engine
         return engine
 
@@ -156,8 +161,72 @@ def get_storage(app: Flask):
     return app.extensions["backdrop_storage_factory"]()
 
 
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+def configure_logging(settings: Settings, role: str) -> None:
+    logs.configure(settings.log_level, settings.log_format, role)
+
+
+REQUEST_ID_HEADERS = ("Govuk-Request-Id", "Request-Id", "X-Request-Id")
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+UNMATCHED_ROUTE = "none"
+ENVIRON_REQUEST_ID = "backdrop.request_id"
+ENVIRON_DATA_SET = "backdrop.data_set"
+
+
+def given_request_id(headers) -> str | None:
+    """The first sane id a client (or a proxy in front) sent; an id that is not is ignored,
+    since it would be echoed in a header and written in logs."""
+    for header in REQUEST_ID_HEADERS:
+        value = headers.get(header)
+        if value is not None and SANE_REQUEST_ID.fullmatch(value):
+            return value
+    return None
+
+
+def observe_requests(app: Flask) -> None:
+    """Every request gets an id (echoed as X-Request-Id, bound for its log lines) and is
+    counted and timed by URL rule; `GET /_metrics` exports the counts.
+
+    Installed before any other hook, so the id is bound even when a later hook refuses the
+    request, and the answer, an error page too, carries it.
+    """
+
+    @app.before_request
+    def _start():
+        g.backdrop_started = time.perf_counter()
+        g.backdrop_request_id = given_request_id(request.headers) or uuid.uuid4().hex
+        data_set = _data_set_named()
+        g.backdrop_tokens = (request_id.bind(g.backdrop_request_id), logs.bind_data_set(data_set))
+        # for gunicorn's access line, written after this request's bindings have ended
+        request.environ[ENVIRON_REQUEST_ID], request.environ[ENVIRON_DATA_SET] = g.backdrop_request_id, data_set
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        if "backdrop_request_id" not in g:  # a hook registered earlier refused the request
+            return response
+        response.headers["X-Request-Id"] = g.backdrop_request_id
+        route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
+        labels = (route, request.method, str(response.status_code))
+        metrics.count(metrics.HTTP_REQUESTS, *labels)
+        metrics.observe(metrics.HTTP_DURATION, time.perf_counter() - g.backdrop_started, *labels)
+        return response
+
+    @app.teardown_request
+    def _unbind(_error):
+        tokens = g.pop("backdrop_tokens", None)
+        if tokens is not None:
+            request_id.unbind(tokens[0])
+            logs.unbind_data_set(tokens[1])
+
+    app.add_url_rule(metrics.PATH, "metrics", _metrics, methods=["GET"])
+
+
+def _data_set_named() -> str | None:
+    """The data set the request names in its path, as it names it (`name`, or `group/type`)."""
+    arguments = request.view_args or {}
+    if "data_group" in arguments and "data_type" in arguments:
+        return f"{arguments['data_group']}/{arguments['data_type']}"
+    return arguments.get("name")
+
+
+def _metrics() -> Response:
+    return Response(metrics.exposition(), mimetype=None, content_type=metrics.CONTENT_TYPE)

@@ -7,14 +7,16 @@ from backdrop import openapi
 from backdrop.read import headers, routes, status
 from backdrop.read.state import ReadState
 from backdrop.settings import Settings
-from backdrop.web import configure_logging, install_storage, refuse_unstorable_input, register_error_handlers
+from backdrop.web import (configure_logging, install_storage, observe_requests, refuse_unstorable_input,
+                         register_error_handlers)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the read app; only the schema check connects to the database before the first request."""
     settings = settings or Settings.from_env()
-    configure_logging(settings)
+    configure_logging(settings, "read")
     app = Flask(__name__, static_folder=None)  # no files to serve: no /static/<path> route
+    observe_requests(app)
     install_storage(app, settings)
     ReadState.install(app, settings)
     register_error_handlers(app)

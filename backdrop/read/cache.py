@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from flask import Response
 
+from backdrop import metrics
+
 MAX_CACHED_BYTES = 128 * 1024 * 1024
 """Body bytes one worker's cache may hold: a count of entries alone does not bound memory
 when some queries return megabytes of raw records."""
@@ -71,7 +73,8 @@ class ResponseCache:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
-            return entry
+        metrics.count(metrics.CACHE_LOOKUPS, "miss" if entry is None else "hit")
+        return entry
 
     def put(self, key: CacheKey, entry: CachedResponse) -> None:
         if self.size == 0 or len(entry.body) > self.max_bytes:

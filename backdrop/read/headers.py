@@ -1,13 +1,9 @@
 """Headers the read API sets: CORS on everything, Cache-Control by data-set flags, pre-flight."""
 from __future__ import annotations
 
-import logging
-
-from flask import Flask, Response, request
+from flask import Flask, Response
 
 from backdrop.core.registry import DataSetConfig
-
-log = logging.getLogger(__name__)
 
 NO_CACHE = "no-cache"
 REALTIME_MAX_AGE = "max-age=120, must-revalidate"
@@ -26,9 +22,6 @@ def install(app: Flask) -> None:
     @app.after_request
     def _cors(response: Response) -> Response:
         response.headers["Access-Control-Allow-Origin"] = "*"
-        request_id = request.headers.get("Govuk-Request-Id")
-        if request_id:
-            log.debug("%s %s %s govuk_request_id=%s", request.method, request.path, response.status_code, request_id)
         return response
 
 

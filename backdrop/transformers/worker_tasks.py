@@ -20,6 +20,7 @@ from typing import Callable
 from celery import Celery, Task
 from kombu.exceptions import OperationalError as BrokerError
 
+from backdrop import metrics
 from backdrop.core import transforms
 from backdrop.core.query import QueryError
 from backdrop.core.records import BatchError
@@ -72,8 +73,9 @@ def register_tasks(app: Celery, storage: Callable[[], Storage]) -> WorkerTasks:
             log.warning("transform %s of %s no longer exists", transform_id, data_set_name)
             return 0
         try:
-            outcome = runner.run(storage(), source, transform, instant(earliest), instant(latest),
-                                 datetime.now(timezone.utc))
+            with metrics.transform_run(transform.get("type", "-"), (BadSourceData, BatchError, QueryError)):
+                outcome = runner.run(storage(), source, transform, instant(earliest), instant(latest),
+                                     datetime.now(timezone.utc))
         except (BadSourceData, BatchError, QueryError) as error:
             detail = getattr(error, "messages", None) or str(error)
             log.error("transform %s of %s failed on its source data, output unchanged: %s",

@@ -5,25 +5,22 @@ dispatcher) and leaves every rule to the modules it registers.
 """
 from __future__ import annotations
 
-import logging
-
-from flask import Flask, Response, request
+from flask import Flask, Response
 
 from backdrop import openapi
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import Dispatcher
-from backdrop.web import configure_logging, install_storage, refuse_unstorable_input, register_error_handlers
+from backdrop.web import (configure_logging, install_storage, observe_requests, refuse_unstorable_input,
+                         register_error_handlers)
 from backdrop.write import admin, admin_documents, records_routes
-from backdrop.redaction import redact
 from backdrop.write.audit import AuditLog
-
-log = logging.getLogger("backdrop.write")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    configure_logging(settings)
+    configure_logging(settings, "write")
     app = Flask(__name__, static_folder=None)  # no files to serve: no /static/<path> route
+    observe_requests(app)
     app.url_map.converters["legacy_name"] = records_routes.LegacyNameConverter
     install_storage(app, settings)
     app.extensions["backdrop_audit"] = AuditLog(settings.audit_log, settings.token_secret)
@@ -39,9 +36,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _finish(response: Response) -> Response:
-    """No caching of any write answer, and one log line per request."""
+    """No caching of any write answer (the request's log line is gunicorn's access line)."""
     response.headers["Cache-Control"] = "no-cache"
-    if request.method != "HEAD":
-        log.info("%s %s %s Govuk-Request-Id=%s", request.method, redact(request.url), response.status_code,
-                 request.headers.get("Govuk-Request-Id", "-"))
     return response

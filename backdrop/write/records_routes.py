@@ -13,6 +13,7 @@ from typing import Callable
 from flask import Blueprint, request
 from werkzeug.routing import BaseConverter
 
+from backdrop import metrics
 from backdrop.core import registry
 from backdrop.core.data_set import DataSet, RecordNotFound
 from backdrop.core.records import BatchError, InvalidDate, parse_datetime, timestamp_bounds
@@ -86,6 +87,7 @@ def _append(data_set: DataSet) -> None:
     try:
         records = data_set.prepare(value)
     except BatchError as error:
+        metrics.count(metrics.BATCHES_REJECTED, data_set.name)
         services.audit().append(header, data_set.name, _lenient_bounds(value), len(value),
                                 problems=len(error.messages))
         raise _batch_error(error) from None

@@ -1,0 +1,38 @@
+"""gunicorn's settings for start-app.sh (`-c python:backdrop.gunicorn_config`): logger and metrics.
+
+The master makes the app's metrics folder (BACKDROP_METRICS_FOLDER/backdrop-APP-PORT),
+emptied so that counts of an earlier run do not add to this one's, before it forks any
+worker: each worker then writes its metric files there and `/_metrics` adds them all up.
+A worker that exits is marked dead so its files stop counting as a live process's.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from backdrop import metrics
+from backdrop.settings import Settings
+
+logger_class = "backdrop.access_log.RedactingLogger"
+# The time, level and request id come from Backdrop's log format (logs.py).
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# gunicorn 27's control socket has one path per user by default, so the read and the write
+# app would take it from each other; Backdrop does not use it (older gunicorns ignore this).
+control_socket_disable = True
+
+
+def metrics_folder(server) -> Path:
+    port = server.cfg.bind[0].rsplit(":", 1)[-1]
+    return Path(Settings.from_env().metrics_folder) / f"{server.proc_name}-{port}"
+
+
+def on_starting(server) -> None:
+    metrics.prepare_folder(metrics_folder(server))
+
+
+def child_exit(server, worker) -> None:
+    metrics.process_ended(worker.pid)
+
+
+def on_exit(server) -> None:
+    shutil.rmtree(metrics_folder(server), ignore_errors=True)
