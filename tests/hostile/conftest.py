@@ -9,7 +9,7 @@ client, given the same raw path, query and header bytes a server would pass on.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import unquote_to_bytes
 
@@ -33,6 +33,9 @@ class Served:
     send: Callable[..., Answer]
     storage: Storage
     over_http: bool = True
+    why_not_http: str = ""
+    apps: dict = field(default_factory=dict)  # over HTTP: {"read"|"write": its gunicorn Process}
+    url: str = ""
 
     def snapshot(self) -> dict:
         """Everything a hostile request could change: configurations (token hashes included),
@@ -52,22 +55,25 @@ def _environ(folder, url: str) -> dict:
                            BACKDROP_QUERY_CACHE_SIZE="0")
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+@pytest.fixture(scope="session", params=ENGINES)
 def served(request, tmp_path_factory):
-    support = support_for(request.param)
+    """The apps of one engine, seeded: under gunicorn, or for mongomock in this process.
+    One set per engine for the whole run (pytest groups the tests by engine)."""
+    engine = request.param
+    support = support_for(engine)
     unavailable = support.unavailable()
     if unavailable:
-        pytest.skip(f"SKIP {request.param}: {unavailable}")
-    folder = tmp_path_factory.mktemp(f"hostile-{request.param}")
-    in_process = Capability.SHARED_BETWEEN_PROCESSES in support.lacking()
+        pytest.skip(f"SKIP {engine}: {unavailable}")
+    in_process = support.lacking().get(Capability.SHARED_BETWEEN_PROCESSES)
+    folder = tmp_path_factory.mktemp(f"hostile-{engine}")
     with support.database(folder, "hostile", None) as url:
         if in_process:
-            print(f"\n{request.param}: on mongomock (not a real server), both apps in this process "
+            print(f"\n{engine}: on mongomock (not a real server), both apps in this process "
                   "through Flask's test client")
-            with _in_process(folder, url, support) as served:
+            with _in_process(folder, url, support, in_process) as served:
                 yield served
             return
-        with _over_http(folder, url, support, request.param) as served:
+        with _over_http(folder, url, support, engine) as served:
             yield served
 
 
@@ -89,7 +95,7 @@ class _over_http:
         def send_to(app: str, method: str, path: str, headers: tuple = (), body=None) -> Answer:
             return send(apps[app].url, method, path, headers, body)
 
-        served = Served(self.engine, send_to, self.storage)
+        served = Served(self.engine, send_to, self.storage, apps=apps, url=self.url)
         _seed(served)
         return served
 
@@ -99,8 +105,8 @@ class _over_http:
 
 
 class _in_process:
-    def __init__(self, folder, url, support):
-        self.folder, self.url, self.support = folder, url, support
+    def __init__(self, folder, url, support, why_not_http: str):
+        self.folder, self.url, self.support, self.why_not_http = folder, url, support, why_not_http
 
     def __enter__(self) -> Served:
         import backdrop.web
@@ -119,7 +125,8 @@ class _in_process:
         def send_to(app: str, method: str, path: str, headers: tuple = (), body=None) -> Answer:
             return _through_client(clients[app], method, path, headers, body)
 
-        served = Served("mongo", send_to, get_storage(self.apps["write"]), over_http=False)
+        served = Served("mongo", send_to, get_storage(self.apps["write"]), over_http=False,
+                        why_not_http=self.why_not_http)
         _seed(served)
         return served
 

@@ -32,7 +32,7 @@ def test_the_catalogue_is_big_enough():
     assert sum(1 for case in CASES if 400 <= case.status < 500) >= 80
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def before(served):
     return served.snapshot()
 
