@@ -241,6 +241,8 @@ def test_a_token_followed_by_nul_bytes_does_not_match():
     stored = tokens.hash_token("good")
     assert tokens.verify_token("good", stored)
     assert not tokens.verify_token("good\x00", stored) and not tokens.verify_token("good\x00\x00", stored)
+    with pytest.raises(ConfigError, match="cannot contain the NUL character"):
+        registry.validate(body(bearer_token="good\x00"))
 
 
 def test_the_verified_cache_remembers_good_tokens_only_and_stays_bounded():

@@ -36,6 +36,7 @@ class Served:
     why_not_http: str = ""
     apps: dict = field(default_factory=dict)  # over HTTP: {"read"|"write": its gunicorn Process}
     url: str = ""
+    last_snapshot: dict | None = None  # the catalogue's, taken after its latest case
 
     def snapshot(self) -> dict:
         """Everything a hostile request could change: configurations (token hashes included),

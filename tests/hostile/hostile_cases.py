@@ -132,17 +132,22 @@ def _bomb_chunks() -> Iterator[bytes]:
 
 
 GZIP = ("Content-Encoding", "gzip")
-PARSE = Prefix("Error parsing JSON: ")
-DEPTH = Prefix('Error parsing JSON: "depth limit exceeded')
+def parse_error(start: str) -> Prefix:
+    """The parser's message: `Error parsing JSON: "<what orjson said>: line 1 column N (char M)"`."""
+    return Prefix(f'Error parsing JSON: "{start}')
+
+
+PARSE = parse_error("")
+DEPTH = parse_error("depth limit exceeded")
 
 
 def _write_bodies() -> list[Case]:
     big = LIMIT + MiB
     return [
-        post("truncated JSON", b'[{"count": ', 400, Prefix('Error parsing JSON: "unexpected end of data')),
-        post("trailing comma", b'[{"count": 1},]', 400, Prefix('Error parsing JSON: "trailing comma is not allowed')),
+        post("truncated JSON", b'[{"count": ', 400, parse_error("unexpected end of data")),
+        post("trailing comma", b'[{"count": 1},]', 400, parse_error("trailing comma is not allowed")),
         post("single quotes", b"[{'count': 1}]", 400, PARSE),
-        post("two documents", b'{"count": 1}{"count": 2}', 400, Prefix('Error parsing JSON: "unexpected content after document')),
+        post("two documents", b'{"count": 1}{"count": 2}', 400, parse_error("unexpected content after document")),
         post("not UTF-8", b'[{"channel": "\xff\xfe"}]', 400, NOT_UTF8),
         post("UTF-16 body", '[{"count": 1}]'.encode("utf-16"), 400, NOT_UTF8),
         post("empty body", b"", 400, "Expected JSON request body but received zero bytes."),
@@ -169,17 +174,18 @@ def _write_bodies() -> list[Case]:
         post("dotted key", record(**{"a.b": 1}), 400, "a.b is not a valid key"),
         post("nested object value", record(channel={"$gt": ""}), 400, "channel has an invalid value"),
         post("NUL in a key", record(**{"ab\u0000cd": 1}), 400, "ab\u0000cd is not a valid key"),
-        post("lone surrogate escape in a key", b'[{"\\ud800ab": 1}]', 400, Prefix('Error parsing JSON: "no low surrogate in string')),
-        post("lone surrogate escape in a value", b'[{"channel": "\\udfff"}]', 400, Prefix('Error parsing JSON: "invalid high surrogate in string')),
+        post("lone surrogate escape in a key", b'[{"\\ud800ab": 1}]', 400, parse_error("no low surrogate in string")),
+        post("lone surrogate escape in a value", b'[{"channel": "\\udfff"}]', 400,
+             parse_error("invalid high surrogate in string")),
         post("surrogate bytes in a value", b'[{"channel": "\xed\xa0\x80"}]', 400, NOT_UTF8),
         post("2**64", record(count=2**64), 400, OUT_OF_RANGE),
         post("-2**63-1", record(count=-2**63 - 1), 400, OUT_OF_RANGE),
         post("10**39", b'[{"count": 1' + b"0" * 39 + b"}]", 400, OUT_OF_RANGE),
         # Beyond a double's range, the parser refuses it first (test_write_body.py keeps that order).
-        post("10**400", b'[{"count": 1' + b"0" * 400 + b"}]", 400, Prefix('Error parsing JSON: "number is infinity')),
-        post("1e400", b'[{"count": 1e400}]', 400, Prefix('Error parsing JSON: "number is infinity')),
+        post("10**400", b'[{"count": 1' + b"0" * 400 + b"}]", 400, parse_error("number is infinity")),
+        post("1e400", b'[{"count": 1e400}]', 400, parse_error("number is infinity")),
         post("an integer of 5,000 digits", b'[{"count": 1' + b"0" * 5000 + b"}]", 400,
-             Prefix('Error parsing JSON: "number is infinity')),
+             parse_error("number is infinity")),
         post("NaN literal", b'[{"count": NaN}]', 400, PARSE),
         post("Infinity literal", b'[{"count": Infinity}]', 400, PARSE),
         post("-Infinity literal", b'[{"count": -Infinity}]', 400, PARSE),
@@ -269,7 +275,8 @@ def _admin_cases() -> list[Case]:
               headers=(bearer(TARGET_TOKEN),)),
         admin("admin, two tokens", "DELETE", target, 401, BAD_ADMIN, headers=(bearer(f"{ADMIN_TOKEN} {ADMIN_TOKEN}"),)),
         admin("admin, non-ASCII token", "DELETE", target, 401, BAD_ADMIN, headers=(bearer("ädmin☃".encode()),)),
-        admin("admin, malformed JSON", "POST", "/data-sets", 400, Prefix('Error parsing JSON: "unexpected end of data'), b'{"data_group": '),
+        admin("admin, malformed JSON", "POST", "/data-sets", 400, parse_error("unexpected end of data"),
+              b'{"data_group": '),
         admin("admin, text/plain", "POST", "/data-sets", 400, CONTENT_TYPE, new,
               (bearer(ADMIN_TOKEN), ("Content-Type", "text/plain"))),
         admin("admin, 10,000 nested lists", "POST", "/data-sets", 400, DEPTH, nested(10_000)),
@@ -284,6 +291,9 @@ def _admin_cases() -> list[Case]:
               json.dumps({"data_group": "hostile", "data_type": "x'; DROP TABLE backdrop_records; --"}).encode()),
         admin("admin, NUL in the type", "POST", "/data-sets", 400, Prefix("data_type must match"),
               json.dumps({"data_group": "hostile", "data_type": "new\u0000"}).encode()),
+        admin("admin, NUL in a token", "POST", "/data-sets", 400,
+              "bearer_token cannot contain the NUL character (U+0000)",
+              json.dumps({"data_group": "hostile", "data_type": "new", "bearer_token": "t\u0000"}).encode()),
         admin("admin, taken group and type", "POST", "/data-sets", 409,
               "A data set for hostile/target already exists",
               json.dumps({"data_group": "hostile", "data_type": "target", "name": "another"}).encode()),
@@ -292,7 +302,8 @@ def _admin_cases() -> list[Case]:
               json.dumps({"data_group": "hostile", "data_type": "new", "max_age_expected": 2**64}).encode()),
         admin("admin, rename by PUT", "PUT", target, 400, "name cannot be changed",
               json.dumps({**{k: v for k, v in TARGET.items() if k != "bearer_token"}, "name": "renamed"}).encode()),
-        admin("admin, a schema that is not one", "PUT", target, 400, Prefix("schema is not a valid JSON Schema (draft 4)"),
+        admin("admin, a schema that is not one", "PUT", target, 400,
+              Prefix("schema is not a valid JSON Schema (draft 4)"),
               json.dumps({"data_group": "hostile", "data_type": "target", "schema": {"type": 12}}).encode()),
         admin("admin, NUL in the name", "GET", "/data-sets/hostile_target%00", 400, NUL),
         admin("admin, surrogate in the name", "DELETE", "/data-sets/hostile%ED%A0%80", 400, SURROGATE),
@@ -309,7 +320,8 @@ def _admin_cases() -> list[Case]:
                           "query-parameters": {"group_by": "x; DROP TABLE y"},
                           "input": {"data-group": "hostile", "data-type": "target"},
                           "output": {"data-type": "x"}}).encode()),
-        admin("admin, dashboard not an object", "POST", "/dashboards", 400, "A dashboard must be a JSON object", b'"slug"'),
+        admin("admin, dashboard not an object", "POST", "/dashboards", 400, "A dashboard must be a JSON object",
+              b'"slug"'),
     ]
 
 
@@ -354,7 +366,8 @@ def _read_cases() -> list[Case]:
         read("traversal in timezone", "period=day&duration=7&timezone=../../../../etc/passwd",
              message="timezone must be a valid IANA time zone name"),
         read("SQL in page_token", f"limit=2&page_token={sql}",
-             message="page_token is malformed: use an empty page_token for the first page, then the one in each next link"),
+             message="page_token is malformed: use an empty page_token for the first page, "
+                     "then the one in each next link"),
         read("SQL in inclusive", f"start_at=2014-01-06T00:00:00Z&end_at=2014-01-13T00:00:00Z&inclusive=true{sql}",
              message="inclusive must be either 'true' or 'false'"),
         read("SQL in flatten", f"flatten=true{sql}", message="flatten must be either 'true' or 'false'"),
@@ -362,7 +375,8 @@ def _read_cases() -> list[Case]:
              message="start_at is not a valid datetime"),
         read("range past year 9999", "start_at=9999-12-30T00:00:00Z&period=day&duration=5", message=OUTSIDE_DATES),
         read("a million periods", "period=hour&duration=1000000", message="Query would return too many periods"),
-        read("raw read of a private set", "", message="querying for raw data is not allowed", path="/data/hostile/other"),
+        read("raw read of a private set", "", message="querying for raw data is not allowed",
+             path="/data/hostile/other"),
         read("traversal in the path", "", 404, NO_READ_SET, path="/data/../data-sets"),
         read("encoded traversal", "", 404, NO_READ_SET, path="/data/%2e%2e/%2e%2e"),
         read("encoded slashes in a name", "", 404, "Not Found", path="/..%2f..%2fetc%2fpasswd"),
