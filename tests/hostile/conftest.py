@@ -116,11 +116,14 @@ class _in_process:
         from backdrop.web import get_storage
         from backdrop.write.app import create_app as write_app
 
-        self.patch = pytest.MonkeyPatch()
-        # The apps open their engine through backdrop.web.open_storage: here, on mongomock.
-        self.patch.setattr(backdrop.web, "open_storage", self.support.open)
         settings = Settings.from_env(_environ(self.folder, self.url))
-        self.apps = {"read": read_app(settings), "write": write_app(settings)}
+        # The apps open their engine through backdrop.web.open_storage (at start-up for the
+        # schema check, then lazily): on mongomock, only while they start, then given theirs.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(backdrop.web, "open_storage", self.support.open)
+            self.apps = {"read": read_app(settings), "write": write_app(settings)}
+        for flask_app in self.apps.values():
+            flask_app.extensions["backdrop_storage"] = self.support.open(self.url)
         clients = {app: flask_app.test_client() for app, flask_app in self.apps.items()}
 
         def send_to(app: str, method: str, path: str, headers: tuple = (), body=None) -> Answer:
@@ -136,7 +139,6 @@ class _in_process:
 
         for app in self.apps.values():
             get_storage(app).close()
-        self.patch.undo()
 
 
 class _ChunkReader:
