@@ -132,6 +132,8 @@ def _bomb_chunks() -> Iterator[bytes]:
 
 
 GZIP = ("Content-Encoding", "gzip")
+
+
 def parse_error(start: str) -> Prefix:
     """The parser's message: `Error parsing JSON: "<what orjson said>: line 1 column N (char M)"`."""
     return Prefix(f'Error parsing JSON: "{start}')

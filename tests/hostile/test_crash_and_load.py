@@ -55,9 +55,9 @@ def _data_set(served, name: str):
     config = {"data_group": "hostile", "data_type": name, "bearer_token": token, "raw_queries_allowed": True}
     created = requests.post(admin_url, data=json.dumps(config), headers=ADMIN, timeout=30)
     assert created.status_code == 201, created.text
+    writer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     try:
-        yield f"{served.apps['write'].url}/data/hostile/{name}", {"Authorization": f"Bearer {token}",
-                                                                 "Content-Type": "application/json"}
+        yield f"{served.apps['write'].url}/data/hostile/{name}", writer
     finally:
         requests.delete(f"{admin_url}/hostile_{name}", headers=ADMIN, timeout=30)
 
