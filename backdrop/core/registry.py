@@ -181,6 +181,8 @@ def _check_timezone(key: str, value: Any) -> str | None:
 def _check_token(key: str, value: Any) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"{key} must be a string or null")
+    if value and "\x00" in value:  # see tokens.verify_token: it could never be presented
+        raise ConfigError(f"{key} cannot contain the NUL character (U+0000)")
     return value or None  # an empty token is no token: nothing could present it
 
 

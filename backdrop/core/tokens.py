@@ -78,9 +78,13 @@ def _parts(value: object):
 
 
 def verify_token(token: str | None, stored: str | None) -> bool:
-    """Whether `token` is the one `stored` was made from; no token or no hash never matches."""
+    """Whether `token` is the one `stored` was made from; no token or no hash never matches.
+
+    A token holding a NUL never matches: scrypt keys HMAC-SHA256 with the token, and HMAC
+    pads a short key with zero bytes, so `T` and `T` followed by NULs hash alike.
+    """
     parts = _parts(stored)
-    if not token or parts is None:
+    if not token or "\x00" in token or parts is None:
         return False
     n, r, p, salt, expected = parts
     try:

@@ -236,6 +236,15 @@ def test_a_copied_hash_must_look_like_one(storage):
         registry.create(storage, body(name="bad", data_group="g2"), token_hash="t")
 
 
+def test_a_token_followed_by_nul_bytes_does_not_match():
+    """HMAC (inside scrypt) pads its key with zero bytes: `t` and `t\\x00` would hash alike."""
+    stored = tokens.hash_token("good")
+    assert tokens.verify_token("good", stored)
+    assert not tokens.verify_token("good\x00", stored) and not tokens.verify_token("good\x00\x00", stored)
+    with pytest.raises(ConfigError, match="cannot contain the NUL character"):
+        registry.validate(body(bearer_token="good\x00"))
+
+
 def test_the_verified_cache_remembers_good_tokens_only_and_stays_bounded():
     cache, stored = tokens.VerifiedCache(size=2), tokens.hash_token("good")
     assert cache.check("a", "good", stored) and cache.check("a", "good", stored)
