@@ -265,8 +265,10 @@ class MemoryStorage(Storage):
     # --- the outbox of transform requests ------------------------------------------------
 
     def _add_request(self, request: TransformRequest) -> None:
-        entry_id = next(self._outbox_ids)
-        self._outbox[entry_id] = (replace(request, id=entry_id, attempts=0), None)
+        """Store an entry; one whose times are not instants fails here, before a batch is written."""
+        entry = replace(request, earliest=as_utc(request.earliest), latest=as_utc(request.latest),
+                        created_at=as_utc(request.created_at), id=next(self._outbox_ids), attempts=0)
+        self._outbox[entry.id] = (entry, None)
 
     def request_transforms(self, request: TransformRequest) -> None:
         with self._lock:

@@ -318,16 +318,9 @@ class MongoStorage(VersionedSchema, Storage):
 
     # --- the outbox of transform requests ------------------------------------------------
 
-    @staticmethod
-    def _add_request(database: Database, session: ClientSession | None, request: TransformRequest) -> None:
-        database[OUTBOX].insert_one({
-            "data_set": request.data_set, "earliest": micros(request.earliest), "latest": micros(request.latest),
-            "created_at": micros(request.created_at), "request_id": request.request_id, "attempts": 0,
-            "sent_at": None}, session=session)
-
     def request_transforms(self, request: TransformRequest) -> None:
         with _translated():
-            self._add_request(self._database(), None, request)
+            self._database()[OUTBOX].insert_one(_outbox_entry(request))
 
     def unsent_transform_requests(self, limit: int) -> list[TransformRequest]:
         with _translated():
@@ -359,6 +352,7 @@ class MongoStorage(VersionedSchema, Storage):
     def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0, *,
                      transforms: TransformRequest | None = None) -> None:
         documents = prepare(name, records)  # a record that cannot be stored fails here, before any write
+        entry = None if transforms is None else _outbox_entry(transforms)  # and so does an entry
 
         def work(database: Database, session: ClientSession) -> None:
             version = self._take_versions(database, session, len(documents) + 1)
@@ -371,8 +365,8 @@ class MongoStorage(VersionedSchema, Storage):
             if capped_size and capped_size > 0:
                 _evict(database, session, name, capped_size)
             database[DATA_SETS].update_one({"_id": name}, {"$set": {"version": version}}, session=session)
-            if transforms is not None:
-                self._add_request(database, session, transforms)
+            if entry is not None:
+                database[OUTBOX].insert_one(dict(entry), session=session)
 
         self._write(work)
 
@@ -424,6 +418,13 @@ class MongoStorage(VersionedSchema, Storage):
                 found = list(records.find({"d": name, "t": {"$ne": None}}, {"t": 1}).sort("t", way).limit(1))
             ends.append(from_micros(found[0]["t"]) if found else None)
         return ends[0], ends[1]
+
+
+def _outbox_entry(request: TransformRequest) -> dict:
+    """The outbox document of a transform request, unsent."""
+    return {"data_set": request.data_set, "earliest": micros(request.earliest), "latest": micros(request.latest),
+            "created_at": micros(request.created_at), "request_id": request.request_id, "attempts": 0,
+            "sent_at": None}
 
 
 def _stream(cursor) -> Iterator[dict]:
