@@ -145,6 +145,7 @@ class MemoryStorage(Storage):
             self._documents.clear()
             self._records.clear()
             self._versions.clear()
+            self._outbox.clear()
 
     # --- schema versions: nothing outlives the process, so the schema is always current ---
 
