@@ -20,7 +20,7 @@ import requests
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import TransformRequest
 from backdrop.settings import Settings
-from backdrop.testing import Stack, app_environment, start_app, start_worker, wait_until_up
+from backdrop.testing import Stack, app_environment, fresh_postgres_database, start_app, start_worker, wait_until_up
 from backdrop.transformers import dispatch
 from backdrop.transformers.dispatch import REQUEST_ID_HEADER, Relay, RelayTimer
 
@@ -149,10 +149,29 @@ def stack():
     stack.stop()
 
 
-def test_a_write_app_killed_after_its_commit_leaves_a_request_the_worker_sends_on_start_up(tmp_path, stack):
+def _engines():
+    yield pytest.param("sqlite", id="sqlite")
+    if os.environ.get("BACKDROP_TEST_POSTGRES") == "1":
+        yield pytest.param("postgres", id="postgres")
+    else:
+        yield pytest.param("postgres", id="postgres", marks=pytest.mark.skip(
+            reason="SKIP postgres: BACKDROP_TEST_POSTGRES is not 1 (run_tests.sh sets it when PostgreSQL is up)"))
+
+
+@pytest.fixture(params=list(_engines()))
+def database(request, tmp_path):
+    """The URL of an empty database of the engine: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'outbox.db'}"
+        return
+    with fresh_postgres_database(prefix="backdrop_test_outbox") as url:
+        yield url
+
+
+def test_a_write_app_killed_after_its_commit_leaves_a_request_the_worker_sends_on_start_up(tmp_path, database,
+                                                                                           stack):
     """BACKDROP_RELAY_AFTER_COMMIT=0 stands for the moment between commit and enqueue: the app is
     SIGKILLed there, and only then is a worker started."""
-    database = f"sqlite:///{tmp_path / 'outbox.db'}"
     environ = app_environment(tmp_path, database, BACKDROP_ADMIN_TOKEN="outbox-admin-token",
                               BACKDROP_RELAY_AFTER_COMMIT="0", BACKDROP_RELAY_INTERVAL="0")
     read, write = stack.add(start_app("read", environ, tmp_path)), stack.add(start_app("write", environ, tmp_path))
