@@ -305,8 +305,12 @@ def run_transforms(data_group: str, data_type: str, start, end) -> None:
         config = registry.find(storage, data_group, data_type)
         if config is None:
             raise click.ClickException(f"No data set for {data_group}/{data_type}")
+        ran = False
         for line in run_chain(storage, config.name, start, end or now, now):
             click.echo(line)
+            ran = True
+        if not ran:
+            click.echo(f"no transforms for {data_group}/{data_type}")
 
 
 if __name__ == "__main__":  # pragma: no cover

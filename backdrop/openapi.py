@@ -239,6 +239,12 @@ def _write(summary: str, operation: str, security: list, ok: dict, body: dict | 
 
 
 OK_ANSWER = _json(OK, "Done")
+QUEUED_ANSWER = _json({
+    "type": "object", "required": ["status", "queued"],
+    "properties": {"status": {"const": "ok"},
+                   "queued": {"type": "integer", "minimum": 0,
+                              "description": "How many transforms take the data set as input (0: nothing requested)"}},
+}, "Requested")
 CONFIG = {
     "type": "object", "required": ["name", "data_group", "data_type"],
     "properties": {
@@ -278,9 +284,9 @@ def _records_paths() -> dict:
         },
         "/data/{data_group}/{data_type}/transform": {
             "parameters": [GROUP, TYPE],
-            "post": _write("Run the data set's transforms over `_start_at`…`_end_at`", "run_transforms",
-                           DATA_SET_TOKEN, OK_ANSWER, TIME_RANGE,
-                           {"503": _error("The task broker or the database is unavailable", RETRY_AFTER)}),
+            "post": _write("Request the data set's transforms over `_start_at`…`_end_at` (stored in the outbox,"
+                           " sent to the worker even while the broker is down)", "run_transforms",
+                           DATA_SET_TOKEN, QUEUED_ANSWER, TIME_RANGE),
         },
         "/{name}": {
             "parameters": [DATA_SET_NAME],

@@ -137,6 +137,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BACKDROP_TOKEN_FAILURES", "token_failures", "20", _whole_number,
             "wrong tokens one address may send in a minute (counted in the database, so across every "
             "process) before it is answered 429 until the minute ends; 0 turns the limit off"),
+    Setting("BACKDROP_RELAY_AFTER_COMMIT", "relay_after_commit", "1", _switch,
+            "the write app sends a write's transform request to the broker right after its commit; with "
+            "`0` it only stores it in the outbox and the worker's relay sends it"),
+    Setting("BACKDROP_RELAY_INTERVAL", "relay_interval", "30", _whole_number,
+            "seconds between two runs of the worker's relay, which sends every transform request still in "
+            "the outbox (it also runs when the worker starts; 0: only then)"),
     Setting("BACKDROP_AUTO_MIGRATE", "auto_migrate", "1", _switch,
             "apply pending schema migrations at start-up; with `0`, `false`, `no` or `off` a process "
             "refuses to start until `backdrop migrate` has applied them"),
@@ -171,6 +177,8 @@ class Settings:
     token_secret: str | None
     token_hash_cost: int
     token_failures: int
+    relay_after_commit: bool
+    relay_interval: int
     auto_migrate: bool
 
     @classmethod

@@ -163,6 +163,8 @@ def empty_postgres_database(url: str) -> None:
         exists = conn.execute("SELECT to_regclass('backdrop_records') IS NOT NULL").fetchone()[0]
         if exists:
             conn.execute("TRUNCATE backdrop_records, backdrop_data_sets, backdrop_documents")
+        if conn.execute("SELECT to_regclass('backdrop_transform_outbox') IS NOT NULL").fetchone()[0]:
+            conn.execute("TRUNCATE backdrop_transform_outbox")
 
 
 def terminate_backends(database_url: str) -> int:

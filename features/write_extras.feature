@@ -314,7 +314,7 @@ Feature: write API behaviours the original features did not cover
       | {"_start_at": "not a date"}                                           |
       | {"_start_at": "2014-12-17T00:00:00Z", "_end_at": "not a date either"} |
 
-  Scenario: the transform endpoint accepts a date range
+  Scenario: the transform endpoint accepts a date range and says how many transforms it queued
     Given I use the bearer token for the data set
     When I POST to "/data/group/type/transform" with body:
       """
@@ -323,8 +323,17 @@ Feature: write API behaviours the original features did not cover
     Then the status is 200
     And the body is:
       """
-      {"status": "ok"}
+      {"status": "ok", "queued": 0}
       """
+
+  Scenario: the transform endpoint refuses a start after the end
+    Given I use the bearer token for the data set
+    When I POST to "/data/group/type/transform" with body:
+      """
+      {"_start_at": "2014-12-18T00:00:00Z", "_end_at": "2014-12-17T00:00:00Z"}
+      """
+    Then the status is 400
+    And the message is "_start_at must be before _end_at"
 
   Scenario: the transform endpoint needs the data set's token
     When I POST to "/data/group/type/transform" with body:

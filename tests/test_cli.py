@@ -279,6 +279,12 @@ def test_transform_command_runs_the_chain_synchronously(run, database):
     assert record["rate"] == 0.75
 
 
+def test_transform_command_says_when_a_data_set_has_no_transforms(run):
+    _create_source(run)
+    result = run("transform", "visas", "transactions", "--start", "2014-01-06T00:00:00Z")
+    assert (result.exit_code, result.output) == (0, "no transforms for visas/transactions\n")
+
+
 def test_transform_command_refuses_an_unknown_data_set_and_bad_dates(run):
     assert "No data set for a/b" in run("transform", "a", "b", "--start", "2014-01-06").output
     bad = run("transform", "a", "b", "--start", "not a date")

@@ -41,6 +41,8 @@ def test_the_defaults_without_any_variable():
         token_secret=None,
         token_hash_cost=14,
         token_failures=20,
+        relay_after_commit=True,
+        relay_interval=30,
         auto_migrate=True,
     )
     assert settings.database_url.startswith("sqlite:////")  # an absolute path

@@ -3,9 +3,14 @@
 The write app, the read app and the worker all act on records through this object, so the
 configuration's rules (auto ids, schema, capping) are applied the same way everywhere.
 
+Writes that tell a time (a stored batch, a patch of a timed record) can request their
+transforms: with `request_transforms`, the DataSet hands the engine an outbox entry
+(storage.base.TransformRequest) to store in the same transaction as the records, so a
+commit and its request are never parted (docs/transforms.md, "The outbox").
+
 Every write that commits is announced to an optional commit listener, after the commit and
-never before: whatever reacts to writes (the write app requests transforms) hears of
-records only once another process can read them, however many routes write.
+never before: whatever reacts to writes (the write app's relay sends the outbox to the
+broker) hears of records only once another process can read them, however many routes write.
 """
 from __future__ import annotations
 
@@ -15,8 +20,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
 from backdrop.core import records as _records
+from backdrop.core import transforms as _transforms
 from backdrop.core.registry import DataSetConfig
-from backdrop.core.storage.base import Storage
+from backdrop.core.storage.base import Storage, TransformRequest
 from backdrop.core.timeseries import to_instant
 
 
@@ -33,6 +39,7 @@ class WriteKind(enum.Enum):
     PATCH = "patch"
     DELETE = "delete"
     EMPTY = "empty"
+    TRIGGER = "trigger"  # transforms requested by hand: no records written
 
 
 @dataclass(frozen=True)
@@ -65,12 +72,23 @@ def utcnow() -> datetime:
 
 
 class DataSet:
+    """`request_transforms`: writes that tell a time store an outbox entry with their records;
+    `request_id` gives the id of the request being served (stored with the entry)."""
+
     def __init__(self, storage: Storage, config: DataSetConfig, now: Callable[[], datetime] = utcnow,
-                 on_commit: CommitListener | None = None):
+                 on_commit: CommitListener | None = None, *, request_transforms: bool = False,
+                 request_id: Callable[[], str | None] = lambda: None):
         self.storage = storage
         self.config = config
         self._now = now
         self._on_commit = on_commit
+        self._request_transforms = request_transforms
+        self._request_id = request_id
+
+    def _transform_request(self, bounds: tuple[datetime, datetime] | None) -> TransformRequest | None:
+        if not self._request_transforms or bounds is None:
+            return None
+        return TransformRequest(self.name, bounds[0], bounds[1], created_at=utcnow(), request_id=self._request_id())
 
     def _committed(self, kind: WriteKind, bounds: tuple[datetime, datetime] | None = None) -> None:
         if self._on_commit is not None:
@@ -92,11 +110,13 @@ class DataSet:
         An empty batch writes nothing and announces nothing.
         """
         if records:
-            self._save(records)
-            self._committed(WriteKind.STORE, _records.timestamp_bounds(records))
+            bounds = _records.timestamp_bounds(records)
+            self._save(records, bounds)
+            self._committed(WriteKind.STORE, bounds)
 
-    def _save(self, records: Sequence[dict]) -> None:
-        self.storage.save_records(self.name, records, self.config.capped_size)
+    def _save(self, records: Sequence[dict], bounds: tuple[datetime, datetime] | None) -> None:
+        self.storage.save_records(self.name, records, self.config.capped_size,
+                                  transforms=self._transform_request(bounds))
 
     def store(self, items: Sequence[Any]) -> list[dict]:
         """Validate a batch and store all of it or none of it; the stored records."""
@@ -114,9 +134,20 @@ class DataSet:
         if stored is None:
             raise RecordNotFound(record_id)
         record = _records.prepare_patch(stored, changes, schema=self.config.schema, now=self._now())
-        self._save([record])
-        self._committed(WriteKind.PATCH, _patched_bounds(stored, record))
+        bounds = _patched_bounds(stored, record)
+        self._save([record], bounds)
+        self._committed(WriteKind.PATCH, bounds)
         return record
+
+    def rerun_transforms(self, earliest: datetime, latest: datetime) -> int:
+        """Request this data set's transforms over [earliest, latest] by hand (an outbox entry of
+        its own); how many transforms take it as input. With none, nothing is requested."""
+        count = len(_transforms.for_data_set(self.storage, self.config.data_group, self.config.data_type))
+        if count:
+            self.storage.request_transforms(TransformRequest(self.name, earliest, latest, created_at=utcnow(),
+                                                             request_id=self._request_id()))
+            self._committed(WriteKind.TRIGGER, (earliest, latest))
+        return count
 
     def delete(self, record_id: str) -> None:
         if not self.storage.delete_record(self.name, record_id):

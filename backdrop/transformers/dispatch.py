@@ -1,31 +1,53 @@
-"""Enqueue the worker's entry task after a committed write.
+"""The relay: sends the outbox's transform requests to the broker, after the commit.
 
-The write app hands `Dispatcher.committed` to every DataSet it builds as the commit
-listener, so transforms are requested only by the core's after-commit hook: no route can
-queue them before its data is committed. Dispatch never fails a write: the records are
-already stored when it runs, so a broker that cannot be reached is logged and the client
-still gets its answer.
+A write that tells a time stores its transform request (an outbox entry) in the same
+transaction as its records (core/data_set.py), so nothing here can lose one: the relay
+only sends unsent entries as the worker's entry task `backdrop.entrypoint(name, earliest,
+latest)` and then marks them sent. It runs in two places:
+
+* the write app, as every DataSet's commit listener: right after each commit it sends a
+  small batch of unsent entries (its own and any left behind), one indexed query when none
+  is pending;
+* the worker, on start-up and then every BACKDROP_RELAY_INTERVAL seconds (a timer
+  thread), sending everything unsent: what a write app killed after its commit, or one
+  that found the broker down, left behind.
+
+A send that fails (broker down) leaves the entry unsent and stops the batch; the write has
+committed and still answers 200. Delivery is at least once: two relays may send one entry
+twice, and a relay killed between sending and marking sends it again later. Transform
+runs are idempotent over their time range, so a duplicate costs time, never correctness.
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import threading
+from datetime import datetime, timezone
+from typing import Callable
 
 from celery import Celery
 
 from backdrop.core.data_set import Commit
+from backdrop.core.storage.base import Storage, TransformRequest
 from backdrop.transformers.celery_app import ensure_broker_folders, make_celery
 
 log = logging.getLogger(__name__)
 
 ENTRYPOINT = "backdrop.entrypoint"
+REQUEST_ID_HEADER = "backdrop_request_id"  # the id of the request that wrote the entry, a task header
+AFTER_COMMIT_BATCH = 20  # entries the write app sends after a commit: bounded, so a backlog never slows a write
+BATCH = 100  # entries the worker's relay reads at a time
 
 
-class Dispatcher:
-    """Sends entry tasks through one Celery app, built (with the broker folders) on first send."""
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
-    def __init__(self, settings):
+
+class Relay:
+    """Sends outbox entries through one Celery app, built (with the broker folders) on first send."""
+
+    def __init__(self, settings, storage: Callable[[], Storage]):
         self._settings = settings
+        self._storage = storage
         self._celery: Celery | None = None
 
     def _app(self) -> Celery:
@@ -35,21 +57,82 @@ class Dispatcher:
         return self._celery
 
     def committed(self, commit: Commit) -> None:
-        """The commit listener: a write that touched known times requests their transforms.
+        """The write app's commit listener: send a batch of unsent entries, never failing the write.
 
-        Stored batches and patches carry the `_timestamp` bounds of what they wrote; deletes,
-        emptying and writes of records without a `_timestamp` carry none and request nothing.
+        Nothing is sent when BACKDROP_RELAY_AFTER_COMMIT is off: the worker's relay sends
+        everything then (and tests use it to stand for a process killed after its commit).
         """
-        if commit.bounds is not None:
-            self.transforms_requested(commit.data_set, *commit.bounds)
+        if not self._settings.relay_after_commit:
+            return
+        try:
+            self.send_batch(AFTER_COMMIT_BATCH)
+        except Exception:  # storage or broker: the write has committed and must stand
+            log.exception("could not relay transform requests after a commit to %s", commit.data_set)
 
-    def transforms_requested(self, data_set_name: str, earliest: datetime, latest: datetime) -> bool:
-        """Enqueue `entrypoint(name, earliest, latest)`; False (and a log line) if the broker failed."""
+    def send_batch(self, limit: int) -> tuple[int, bool]:
+        """Send up to `limit` unsent entries, oldest first; (how many were sent, whether all were)."""
+        storage = self._storage()
+        entries = storage.unsent_transform_requests(limit)
+        sent = []
+        for entry in entries:
+            if not self._send(entry):
+                storage.mark_transform_requests([entry.id], sent=False, now=_now())
+                break
+            sent.append(entry.id)
+        if sent:
+            storage.mark_transform_requests(sent, sent=True, now=_now())
+        return len(sent), len(sent) == len(entries)
+
+    def send_all(self) -> int:
+        """Send every unsent entry, batch by batch, until none is left or the broker fails."""
+        total = 0
+        while True:
+            sent, complete = self.send_batch(BATCH)
+            total += sent
+            if not complete or sent < BATCH:
+                return total
+
+    def _send(self, entry: TransformRequest) -> bool:
+        """Enqueue the entry task; False (and a log line naming the range) if the broker failed."""
         try:
             self._app().send_task(
-                ENTRYPOINT, args=[data_set_name, earliest.isoformat(), latest.isoformat()]
-            )
+                ENTRYPOINT, args=[entry.data_set, entry.earliest.isoformat(), entry.latest.isoformat()],
+                headers={REQUEST_ID_HEADER: entry.request_id} if entry.request_id else None)
             return True
-        except Exception:  # any broker failure: the write has committed and must stand
-            log.exception("could not enqueue transforms for %s", data_set_name)
+        except Exception as error:  # any broker failure: the entry stays in the outbox
+            log.warning("could not send transforms of %s from %s to %s to the broker (%s); the request stays"
+                        " in the outbox and is sent later", entry.data_set, entry.earliest.isoformat(),
+                        entry.latest.isoformat(), error)
             return False
+
+
+class RelayTimer:
+    """The worker's relay: everything unsent at start-up, then again every `interval` seconds.
+
+    A daemon thread of the worker's main process, so it needs no beat process and stops
+    with the worker; an interval of 0 relays at start-up only.
+    """
+
+    def __init__(self, relay: Relay, interval: float):
+        self._relay = relay
+        self._interval = interval
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="backdrop-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                sent = self._relay.send_all()
+                if sent:
+                    log.info("relayed %d transform request(s) from the outbox", sent)
+            except Exception:  # storage down for a moment: try again at the next tick
+                log.exception("could not relay the outbox's transform requests")
+            if not self._interval or self._stopped.wait(self._interval):
+                return

@@ -6,7 +6,9 @@ attribute and never calls a factory), so the module builds `app` on that first r
 the environment, through `create_worker_app`. The worker's start-up (Celery's
 `worker_init`, before it connects to the broker) opens the storage once and uses it, so a
 database the code cannot use stops the worker with one line saying why, and creates the
-filesystem broker's folders. The tasks themselves are in worker_tasks.py.
+filesystem broker's folders. Once the worker is ready it starts the outbox relay
+(dispatch.RelayTimer): every transform request still unsent is sent at start-up and then
+every BACKDROP_RELAY_INTERVAL seconds. The tasks themselves are in worker_tasks.py.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from backdrop.core.storage import check_url, open_storage
 from backdrop.core.storage.base import Storage, StorageError
 from backdrop.settings import Settings, SettingsError
 from backdrop.transformers.celery_app import ensure_broker_folders, make_celery
+from backdrop.transformers.dispatch import Relay, RelayTimer
 from backdrop.transformers.worker_tasks import register_tasks
 
 
@@ -48,11 +51,23 @@ def create_worker_app(settings: Settings, storage: Callable[[], Storage] | None 
     app = make_celery(settings)
     register_tasks(app, storage)
 
+    timer = RelayTimer(Relay(settings, storage), settings.relay_interval)
+
     def starting(sender, **_) -> None:
         if sender.app is app:
             start_up(settings, storage)
 
+    def ready(sender, **_) -> None:
+        if sender.app is app:
+            timer.start()
+
+    def stopping(sender, **_) -> None:
+        if sender.app is app:
+            timer.stop()
+
     signals.worker_init.connect(starting, weak=False)
+    signals.worker_ready.connect(ready, weak=False)
+    signals.worker_shutdown.connect(stopping, weak=False)
     return app
 
 

@@ -1,7 +1,7 @@
 """The write app factory: `gunicorn 'backdrop.write.app:create_app()'`.
 
 Thin by design: it wires the blueprints to per-app services (storage, audit log, transform
-dispatcher) and leaves every rule to the modules it registers.
+relay) and leaves every rule to the modules it registers.
 """
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from flask import Flask, Response
 
 from backdrop import openapi
 from backdrop.settings import Settings
-from backdrop.transformers.dispatch import Dispatcher
-from backdrop.web import (configure_logging, install_storage, observe_requests, refuse_unstorable_input,
+from backdrop.transformers.dispatch import Relay
+from backdrop.web import (configure_logging, get_storage, install_storage, observe_requests, refuse_unstorable_input,
                          register_error_handlers)
 from backdrop.write import admin, admin_documents, records_routes
 from backdrop.write.audit import AuditLog
@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["legacy_name"] = records_routes.LegacyNameConverter
     install_storage(app, settings)
     app.extensions["backdrop_audit"] = AuditLog(settings.audit_log, settings.token_secret)
-    app.extensions["backdrop_dispatcher"] = Dispatcher(settings)
+    app.extensions["backdrop_relay"] = Relay(settings, lambda: get_storage(app))
     register_error_handlers(app)
     refuse_unstorable_input(app)
     app.register_blueprint(admin.blueprint)

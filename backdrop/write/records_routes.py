@@ -2,8 +2,8 @@
 
 Every data route checks in the same order: find the data set (404), check its token (401),
 then read the body (docs/write-api.md, "Order of checks and authentication"). No route requests transforms after a write:
-the DataSet's after-commit hook does (services.data_set), so the worker never looks for
-records that are not there yet. Only the manual trigger calls the dispatcher itself.
+the DataSet stores the request with the records and its after-commit hook has the relay send
+it (services.data_set), so the worker never looks for records that are not there yet.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ ONLY_EMPTY_LIST = "Not implemented: you can only pass an empty JSON list"
 NEED_START = "You must specify a _start_at timestamp"
 NOT_RECORDS = "Expected a JSON object or a list of JSON objects"
 NOT_CHANGES = "Expected a JSON object of the fields to change"
+START_AFTER_END = "_start_at must be before _end_at"
 
 
 class LegacyNameConverter(BaseConverter):
@@ -194,6 +195,6 @@ def run_transforms(data_group: str, data_type: str):
         raise ApiError(400, NEED_START)
     start = _date(value["_start_at"], "_start_at")
     end = _date(value["_end_at"], "_end_at") if value.get("_end_at") is not None else _now()
-    if not services.dispatcher().transforms_requested(data_set.name, start, end):
-        raise ApiError(503, "Could not enqueue the transforms: the task broker is unavailable")
-    return json_response({"status": "ok"})
+    if start > end:
+        raise ApiError(400, START_AFTER_END)
+    return json_response({"status": "ok", "queued": data_set.rerun_transforms(start, end)})

@@ -1,4 +1,4 @@
-"""What a write request reaches through the app: settings, storage, audit log, dispatcher.
+"""What a write request reaches through the app: settings, storage, audit log, transform relay.
 
 Routes live in blueprints that know no app object; these accessors find the per-app
 services create_app installed, so tests can build as many independent apps as they like.
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from backdrop import request_id
 from backdrop.core.data_set import DataSet
 from backdrop.core.registry import DataSetConfig
 from backdrop.web import get_storage
@@ -24,10 +25,12 @@ def audit():
     return current_app.extensions["backdrop_audit"]
 
 
-def dispatcher():
-    return current_app.extensions["backdrop_dispatcher"]
+def relay():
+    return current_app.extensions["backdrop_relay"]
 
 
 def data_set(config: DataSetConfig) -> DataSet:
-    """The data set to write through: each committed write reaches the dispatcher by its hook."""
-    return DataSet(storage(), config, on_commit=dispatcher().committed)
+    """The data set to write through: writes that tell a time store their transform request
+    with their records, and each commit reaches the relay by its hook, which sends it."""
+    return DataSet(storage(), config, on_commit=relay().committed, request_transforms=True,
+                   request_id=request_id.current)

@@ -18,6 +18,8 @@ from postgres_support import postgres_enabled
 
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.migrations import Migration
+from backdrop.core.storage.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
+from backdrop.core.storage.sqlite_schema import MIGRATIONS as SQLITE_MIGRATIONS
 
 LEGACY = Path(__file__).resolve().parent.parent / "fixtures" / "legacy"
 VERSION_TABLES = {"sqlite": "schema_versions", "postgresql": "backdrop_schema_versions"}
@@ -96,11 +98,16 @@ def knowing(url: str, *extra: Migration, auto_migrate: bool = True):
     return newer.from_url(url, auto_migrate=auto_migrate)
 
 
-NOTES = Migration(3, "add a table of notes", (
+LATEST = SQLITE_MIGRATIONS[-1].version  # this release's schema version, the same on both SQL engines
+assert POSTGRES_MIGRATIONS[-1].version == LATEST
+ALL = list(range(1, LATEST + 1))  # every version this release records
+NEXT = LATEST + 1  # the next release's first migration
+
+NOTES = Migration(NEXT, "add a table of notes", (
     "CREATE TABLE backdrop_notes (note TEXT NOT NULL)",
     "INSERT INTO backdrop_notes (note) VALUES ('written by migration 3')",
 ))
-BROKEN = Migration(3, "a migration that fails half way", (
+BROKEN = Migration(NEXT, "a migration that fails half way", (
     "CREATE TABLE backdrop_notes (note TEXT NOT NULL)",
     "INSERT INTO backdrop_no_such_table VALUES (1)",
 ))

@@ -1,4 +1,4 @@
-"""The write app's dispatch reaches a real Celery worker process through a real broker."""
+"""The write app's relay reaches a real Celery worker process through a real broker."""
 from __future__ import annotations
 
 import os
@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from backdrop.core.storage import open_storage
+from backdrop.core.storage.base import TransformRequest
 from backdrop.settings import Settings
 from backdrop.testing import worker_node_name
-from backdrop.transformers.dispatch import Dispatcher
+from backdrop.transformers.dispatch import Relay
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 
@@ -50,7 +52,7 @@ def _dispatch_and_consume(tmp_path: Path, broker_url: str) -> str:
     environ = _broker_environ(tmp_path, broker_url)
     name = f"worker_probe_{os.getpid()}_{int(time.time() * 1000)}"
     moment = datetime(2014, 1, 6, tzinfo=timezone.utc)
-    assert Dispatcher(Settings.from_env(environ)).transforms_requested(name, moment, moment)
+    assert _relay(environ, TransformRequest(name, moment, moment, created_at=moment)) == 1
     log = tmp_path / "worker.log"
     worker = _start_worker(environ, log)
     try:
@@ -62,6 +64,19 @@ def _dispatch_and_consume(tmp_path: Path, broker_url: str) -> str:
         _delete_queue(broker_url, environ["BACKDROP_TASK_QUEUE"])
     assert found, log.read_text(errors="replace")[-3000:]
     return log.read_text(errors="replace")
+
+
+def _relay(environ: dict, request: TransformRequest) -> int:
+    """Store `request` in the outbox of the environment's database and relay it: how many were sent."""
+    storage = open_storage(environ["BACKDROP_DATABASE_URL"])
+    try:
+        storage.request_transforms(request)
+        relay = Relay(Settings.from_env(environ), lambda: storage)
+        relay._app().conf.broker_connection_timeout = 1
+        relay._app().conf.broker_connection_max_retries = 0
+        return relay.send_all()
+    finally:
+        storage.close()
 
 
 def _delete_queue(broker_url: str, queue: str) -> None:
@@ -85,14 +100,10 @@ def test_entry_task_dispatched_through_rabbitmq_runs_in_a_worker(tmp_path):
     assert "2014-01-06T00:00:00+00:00" in output
 
 
-def test_dispatch_to_an_unreachable_broker_reports_failure_instead_of_raising(tmp_path):
+def test_relaying_to_an_unreachable_broker_reports_failure_instead_of_raising(tmp_path):
     environ = _broker_environ(tmp_path, "amqp://guest:guest@127.0.0.1:1//")
-    settings = Settings.from_env(environ)
-    dispatcher = Dispatcher(settings)
-    dispatcher._app().conf.broker_connection_timeout = 1
-    dispatcher._app().conf.broker_connection_max_retries = 0
     moment = datetime(2014, 1, 6, tzinfo=timezone.utc)
-    assert dispatcher.transforms_requested("nowhere", moment, moment) is False
+    assert _relay(environ, TransformRequest("nowhere", moment, moment, created_at=moment)) == 0
 
 
 # ---------------------------------------------------------------------------- start-up

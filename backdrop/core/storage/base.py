@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
@@ -224,6 +224,32 @@ class AggregateRow:
     values: dict[Reduction, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TransformRequest:
+    """An outbox entry: transforms of `data_set` are to run over [earliest, latest].
+
+    The core hands one to `save_records` (or `request_transforms`) and the engine stores it
+    in the same transaction as the records it concerns, so a committed write always leaves
+    its request behind, whatever happens to the process or the broker afterwards. A relay
+    sends unsent entries to the broker and marks them sent. `id` and `attempts` are the
+    engine's (None and 0 on an entry not stored yet); `id` is opaque, only handed back.
+    """
+
+    data_set: str
+    earliest: datetime
+    latest: datetime
+    created_at: datetime
+    request_id: str | None = None
+    id: Any = None
+    attempts: int = 0
+
+
+SENT_REQUESTS_KEPT = timedelta(hours=1)
+"""How long a sent outbox entry is kept (for an operator looking at the table) before an
+engine prunes it, when it next marks entries sent: the table holds the unsent entries plus
+about an hour of sent ones."""
+
+
 class UnsupportedQuery(StorageError):
     """The engine cannot answer this query (yet); never a partial or wrong answer instead."""
 
@@ -313,11 +339,35 @@ class Storage(ABC):
     def failures(self, address: str, minute: int) -> int:
         """How many wrong tokens `address` has sent in `minute` (0 when none)."""
 
+    # --- the outbox of transform requests ------------------------------------------------
+
+    @abstractmethod
+    def request_transforms(self, request: TransformRequest) -> None:
+        """Store an outbox entry on its own (the manual trigger's), unsent."""
+
+    @abstractmethod
+    def unsent_transform_requests(self, limit: int) -> list[TransformRequest]:
+        """At most `limit` unsent entries, oldest first (by `created_at`, then as stored)."""
+
+    @abstractmethod
+    def mark_transform_requests(self, ids: Sequence[Any], *, sent: bool, now: datetime) -> None:
+        """Count one more send attempt of each entry; `sent`: also mark them sent at `now`, and
+        forget entries sent before `now - SENT_REQUESTS_KEPT`. Unknown ids are ignored."""
+
+    @abstractmethod
+    def oldest_unsent_transform_request(self) -> datetime | None:
+        """`created_at` of the oldest unsent entry (None when every entry was sent): how far
+        behind the relay is, for readiness checks."""
+
     # --- records -------------------------------------------------------------------------
 
     @abstractmethod
-    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
+    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0, *,
+                     transforms: TransformRequest | None = None) -> None:
         """Store a batch in one transaction: all of it or nothing.
+
+        With `transforms`, that outbox entry is stored in the same transaction: it exists if
+        and only if the batch committed.
 
         A record whose `_id` exists replaces the stored one entirely (and counts as written
         now); a later record of the batch with the same `_id` wins. With `capped_size` > 0,

@@ -7,8 +7,9 @@ loops. It also serves `memory://` URLs for tests of the apps (one process only).
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Iterator, Sequence
 
@@ -24,10 +25,12 @@ from .base import (
     Op,
     Page,
     Position,
+    SENT_REQUESTS_KEPT,
     RecordQuery,
     Reduction,
     Storage,
     TimeRange,
+    TransformRequest,
     record_size,
 )
 from .migrations import Migrated, Migration
@@ -126,6 +129,8 @@ class MemoryStorage(Storage):
         self._documents: dict[str, dict[str, dict]] = {}
         self._records: dict[str, dict[str, _Stored]] = {}
         self._failures: dict[tuple[str, int], int] = {}
+        self._outbox: dict[int, tuple[TransformRequest, datetime | None]] = {}  # id -> (entry, sent_at)
+        self._outbox_ids = itertools.count(1)
 
     @classmethod
     def from_url(cls, url: str, **_options) -> "MemoryStorage":
@@ -140,6 +145,7 @@ class MemoryStorage(Storage):
             self._documents.clear()
             self._records.clear()
             self._versions.clear()
+            self._outbox.clear()
 
     # --- schema versions: nothing outlives the process, so the schema is always current ---
 
@@ -257,11 +263,51 @@ class MemoryStorage(Storage):
         with self._lock:
             return self._failures.get((address, minute), 0)
 
+    # --- the outbox of transform requests ------------------------------------------------
+
+    def _add_request(self, request: TransformRequest) -> None:
+        """Store an entry; one whose times are not instants fails here, before a batch is written."""
+        entry = replace(request, earliest=as_utc(request.earliest), latest=as_utc(request.latest),
+                        created_at=as_utc(request.created_at), id=next(self._outbox_ids), attempts=0)
+        self._outbox[entry.id] = (entry, None)
+
+    def request_transforms(self, request: TransformRequest) -> None:
+        with self._lock:
+            self._add_request(request)
+
+    def _unsent(self) -> list[TransformRequest]:
+        return sorted((entry for entry, sent_at in self._outbox.values() if sent_at is None),
+                      key=lambda entry: (as_utc(entry.created_at), entry.id))
+
+    def unsent_transform_requests(self, limit: int) -> list[TransformRequest]:
+        with self._lock:
+            return self._unsent()[:limit]
+
+    def mark_transform_requests(self, ids: Sequence, *, sent: bool, now: datetime) -> None:
+        with self._lock:
+            for entry_id in ids:
+                if entry_id in self._outbox:
+                    entry, sent_at = self._outbox[entry_id]
+                    self._outbox[entry_id] = (replace(entry, attempts=entry.attempts + 1),
+                                              now if sent else sent_at)
+            if sent:
+                for entry_id, (_, sent_at) in list(self._outbox.items()):
+                    if sent_at is not None and sent_at < now - SENT_REQUESTS_KEPT:
+                        del self._outbox[entry_id]
+
+    def oldest_unsent_transform_request(self) -> datetime | None:
+        with self._lock:
+            unsent = self._unsent()
+            return unsent[0].created_at if unsent else None
+
     # --- records -------------------------------------------------------------------------
 
-    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
+    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0, *,
+                     transforms: TransformRequest | None = None) -> None:
         batch = [(record["_id"], _store_form(record)) for record in records]  # fail before writing
         with self._lock:
+            if transforms is not None:
+                self._add_request(transforms)
             stored = self._records.setdefault(name, {})
             for record_id, item in batch:
                 stored.pop(record_id, None)  # an upsert counts as written now: move to the end

@@ -16,6 +16,9 @@ The database is the one the URL names, `mongodb://HOST:PORT/DBNAME?replicaSet=rs
   (data_group, data_type).
 * `documents`: `{_id: {kind, key}, kind, key, body}`, listed by key in code-point order.
 * `counters`: `{_id: "version", n}`, the database-wide version sequence.
+* `transform_outbox`: `{_id: ObjectId, data_set, earliest, latest, created_at, request_id,
+  attempts, sent_at}` (instants in µs since the epoch, `sent_at` null until sent), indexed
+  by (sent_at, created_at, _id): the transform requests written with the records.
 * `schema_versions` and `schema_lock`: see mongo_schema.py.
 
 `config` and `body` are JSON text, not embedded documents: configurations hold JSON
@@ -48,23 +51,26 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from backdrop.core.timeseries import from_micros
+from backdrop.core.timeseries import from_micros, micros
 
 from .base import (
     AggregateQuery,
     AggregateRow,
     AlreadyExists,
     NotFound,
+    SENT_REQUESTS_KEPT,
     RecordQuery,
     SchemaError,
     Storage,
     StorageError,
+    TransformRequest,
 )
 from .migrations import VersionedSchema, start_up
 from .rows import local_offsets
 from .mongo_codec import CODEC_OPTIONS, prepare
 from .mongo_pipeline import aggregate_pipeline, decode_aggregate, find_pipeline, last_updated_pipeline
-from .mongo_schema import COUNTERS, DATA_SETS, DOCUMENTS, FAILURES, MIGRATIONS, RECORDS, VERSION_COUNTER, MongoSchemaStore
+from .mongo_schema import (COUNTERS, DATA_SETS, DOCUMENTS, FAILURES, MIGRATIONS, OUTBOX, RECORDS, VERSION_COUNTER,
+                           MongoSchemaStore)
 
 EXAMPLE_URL = "mongodb://HOST:PORT/DBNAME?replicaSet=rs0"
 SERVER_SELECTION_MS = 10_000  # how long a first use waits for the server, unless the URL says
@@ -310,10 +316,43 @@ class MongoStorage(VersionedSchema, Storage):
             found = self._database()[FAILURES].find_one({"_id": f"{minute}|{address}"})
         return 0 if found is None else found["count"]
 
+    # --- the outbox of transform requests ------------------------------------------------
+
+    def request_transforms(self, request: TransformRequest) -> None:
+        with _translated():
+            self._database()[OUTBOX].insert_one(_outbox_entry(request))
+
+    def unsent_transform_requests(self, limit: int) -> list[TransformRequest]:
+        with _translated():
+            found = list(self._database()[OUTBOX].find({"sent_at": None}).sort(
+                [("created_at", 1), ("_id", 1)]).limit(limit))
+        return [TransformRequest(entry["data_set"], from_micros(entry["earliest"]), from_micros(entry["latest"]),
+                                 from_micros(entry["created_at"]), entry["request_id"], entry["_id"],
+                                 entry["attempts"])
+                for entry in found]
+
+    def mark_transform_requests(self, ids: Sequence, *, sent: bool, now: datetime) -> None:
+        change: dict = {"$inc": {"attempts": 1}}
+        if sent:
+            change["$set"] = {"sent_at": micros(now)}
+        with _translated():
+            outbox = self._database()[OUTBOX]
+            outbox.update_many({"_id": {"$in": list(ids)}}, change)
+            if sent:
+                outbox.delete_many({"sent_at": {"$ne": None, "$lt": micros(now - SENT_REQUESTS_KEPT)}})
+
+    def oldest_unsent_transform_request(self) -> datetime | None:
+        with _translated():
+            found = list(self._database()[OUTBOX].find({"sent_at": None}, {"created_at": 1}).sort(
+                [("created_at", 1), ("_id", 1)]).limit(1))
+        return from_micros(found[0]["created_at"]) if found else None
+
     # --- records -------------------------------------------------------------------------
 
-    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
+    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0, *,
+                     transforms: TransformRequest | None = None) -> None:
         documents = prepare(name, records)  # a record that cannot be stored fails here, before any write
+        entry = None if transforms is None else _outbox_entry(transforms)  # and so does an entry
 
         def work(database: Database, session: ClientSession) -> None:
             version = self._take_versions(database, session, len(documents) + 1)
@@ -326,6 +365,8 @@ class MongoStorage(VersionedSchema, Storage):
             if capped_size and capped_size > 0:
                 _evict(database, session, name, capped_size)
             database[DATA_SETS].update_one({"_id": name}, {"$set": {"version": version}}, session=session)
+            if entry is not None:
+                database[OUTBOX].insert_one(dict(entry), session=session)
 
         self._write(work)
 
@@ -377,6 +418,13 @@ class MongoStorage(VersionedSchema, Storage):
                 found = list(records.find({"d": name, "t": {"$ne": None}}, {"t": 1}).sort("t", way).limit(1))
             ends.append(from_micros(found[0]["t"]) if found else None)
         return ends[0], ends[1]
+
+
+def _outbox_entry(request: TransformRequest) -> dict:
+    """The outbox document of a transform request, unsent."""
+    return {"data_set": request.data_set, "earliest": micros(request.earliest), "latest": micros(request.latest),
+            "created_at": micros(request.created_at), "request_id": request.request_id, "attempts": 0,
+            "sent_at": None}
 
 
 def _stream(cursor) -> Iterator[dict]:

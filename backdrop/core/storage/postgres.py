@@ -32,14 +32,17 @@ from .base import (
     AggregateRow,
     AlreadyExists,
     ConnectionLost,
+    SENT_REQUESTS_KEPT,
     NotFound,
     RecordQuery,
     Storage,
     StorageError,
+    TransformRequest,
     UnsupportedQuery,
 )
 from .migrations import VersionedSchema, start_up
 from .postgres_codec import batch_columns, escape, load_json, stored_json
+from .text import unescape
 from .postgres_schema import MIGRATIONS, PostgresSchemaStore, schema_store
 
 
@@ -296,10 +299,53 @@ class PostgresStorage(VersionedSchema, Storage):
         return self._one("SELECT count FROM backdrop_auth_failures WHERE address = %s AND minute = %s",
                          (escape(address), minute)) or 0
 
+    # --- the outbox of transform requests --------------------------------------------------
+
+    @staticmethod
+    def _add_request(conn: psycopg.Connection, request: TransformRequest) -> None:
+        conn.execute(
+            "INSERT INTO backdrop_transform_outbox (data_set, earliest, latest, created_at, request_id)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (request.data_set, request.earliest, request.latest, request.created_at,
+             None if request.request_id is None else escape(request.request_id)))
+
+    @_retried
+    def request_transforms(self, request: TransformRequest) -> None:
+        with self._transaction() as conn:
+            self._add_request(conn, request)
+
+    @_retried
+    def unsent_transform_requests(self, limit: int) -> list[TransformRequest]:
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, data_set, earliest, latest, created_at, request_id, attempts"
+                " FROM backdrop_transform_outbox WHERE sent_at IS NULL ORDER BY created_at, id LIMIT %s",
+                (limit,)).fetchall()
+        return [TransformRequest(data_set, as_utc(earliest), as_utc(latest), as_utc(created_at),
+                                 None if request_id is None else unescape(request_id), entry_id, attempts)
+                for entry_id, data_set, earliest, latest, created_at, request_id, attempts in rows]
+
+    @_retried
+    def mark_transform_requests(self, ids: Sequence, *, sent: bool, now: datetime) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE backdrop_transform_outbox SET attempts = attempts + 1,"
+                " sent_at = COALESCE(%s, sent_at) WHERE id = ANY(%s)",
+                (now if sent else None, list(ids)))
+            if sent:
+                conn.execute("DELETE FROM backdrop_transform_outbox WHERE sent_at < %s",
+                             (now - SENT_REQUESTS_KEPT,))
+
+    @_retried
+    def oldest_unsent_transform_request(self) -> datetime | None:
+        oldest = self._one("SELECT MIN(created_at) FROM backdrop_transform_outbox WHERE sent_at IS NULL", ())
+        return None if oldest is None else as_utc(oldest)
+
     # --- records ---------------------------------------------------------------------------
 
     @_retried
-    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
+    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0, *,
+                     transforms: TransformRequest | None = None) -> None:
         columns = batch_columns(records)
         with self._transaction() as conn:
             self._new_version(conn, name)
@@ -307,6 +353,8 @@ class PostgresStorage(VersionedSchema, Storage):
                 conn.execute(sql.UPSERT, (name, *columns))
             if capped_size and capped_size > 0:
                 conn.execute(sql.EVICT, {"name": name, "cap": capped_size})
+            if transforms is not None:
+                self._add_request(conn, transforms)
 
     @_retried
     def empty_data_set(self, name: str) -> None:

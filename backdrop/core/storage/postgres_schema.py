@@ -66,6 +66,21 @@ MIGRATIONS = check_order((
             PRIMARY KEY (address, minute))""",
         "CREATE INDEX IF NOT EXISTS backdrop_auth_failures_minute ON backdrop_auth_failures (minute)",
     )),
+    Migration(3, "keep an outbox of transform requests, written with the records they concern", (
+        """CREATE TABLE IF NOT EXISTS backdrop_transform_outbox (
+            id BIGSERIAL PRIMARY KEY,
+            data_set TEXT NOT NULL,
+            earliest TIMESTAMPTZ NOT NULL,
+            latest TIMESTAMPTZ NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            request_id TEXT NULL,
+            attempts INT NOT NULL DEFAULT 0,
+            sent_at TIMESTAMPTZ NULL)""",
+        "CREATE INDEX IF NOT EXISTS backdrop_transform_outbox_unsent"
+        " ON backdrop_transform_outbox (created_at, id) WHERE sent_at IS NULL",
+        "CREATE INDEX IF NOT EXISTS backdrop_transform_outbox_sent"
+        " ON backdrop_transform_outbox (sent_at) WHERE sent_at IS NOT NULL",
+    )),
 ))
 
 

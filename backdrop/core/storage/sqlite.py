@@ -20,7 +20,7 @@ from typing import Any, Iterator, Sequence
 
 import orjson
 
-from backdrop.core.timeseries import from_micros
+from backdrop.core.timeseries import from_micros, micros
 from backdrop.core.values import distinct_sorted
 
 from . import sqlite_sql as q
@@ -29,11 +29,13 @@ from .base import (
     AggregateRow,
     AlreadyExists,
     NotFound,
+    SENT_REQUESTS_KEPT,
     Op,
     RecordQuery,
     Reduction,
     Storage,
     StorageError,
+    TransformRequest,
     record_size,
 )
 from .migrations import VersionedSchema, start_up
@@ -293,9 +295,46 @@ class SQLiteStorage(VersionedSchema, Storage):
         rows = self._read("SELECT count FROM auth_failures WHERE address = ? AND minute = ?", (address, minute))
         return rows[0][0] if rows else 0
 
+    # --- the outbox of transform requests ------------------------------------------------
+
+    @staticmethod
+    def _add_request(connection: sqlite3.Connection, request: TransformRequest) -> None:
+        connection.execute(
+            "INSERT INTO transform_outbox (data_set, earliest, latest, created_at, request_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (request.data_set, micros(request.earliest), micros(request.latest), micros(request.created_at),
+             request.request_id))
+
+    def request_transforms(self, request: TransformRequest) -> None:
+        with self._write() as connection:
+            self._add_request(connection, request)
+
+    def unsent_transform_requests(self, limit: int) -> list[TransformRequest]:
+        rows = self._read(
+            "SELECT id, data_set, earliest, latest, created_at, request_id, attempts FROM transform_outbox"
+            " WHERE sent_at IS NULL ORDER BY created_at, id LIMIT ?", (limit,))
+        return [TransformRequest(data_set, from_micros(earliest), from_micros(latest), from_micros(created_at),
+                                 request_id, entry_id, attempts)
+                for entry_id, data_set, earliest, latest, created_at, request_id, attempts in rows]
+
+    def mark_transform_requests(self, ids: Sequence, *, sent: bool, now: datetime) -> None:
+        sent_at = micros(now) if sent else None
+        with self._write() as connection:
+            connection.executemany(
+                "UPDATE transform_outbox SET attempts = attempts + 1, sent_at = COALESCE(?, sent_at) WHERE id = ?",
+                [(sent_at, entry_id) for entry_id in ids])
+            if sent:
+                connection.execute("DELETE FROM transform_outbox WHERE sent_at < ?",
+                                   (micros(now - SENT_REQUESTS_KEPT),))
+
+    def oldest_unsent_transform_request(self) -> datetime | None:
+        [(oldest,)] = self._read("SELECT MIN(created_at) FROM transform_outbox WHERE sent_at IS NULL")
+        return None if oldest is None else from_micros(oldest)
+
     # --- records -------------------------------------------------------------------------
 
-    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
+    def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0, *,
+                     transforms: TransformRequest | None = None) -> None:
         capped = bool(capped_size) and capped_size > 0
         # A record that cannot be encoded fails here, before any write.
         prepared = prepare(records, capped)
@@ -309,6 +348,8 @@ class SQLiteStorage(VersionedSchema, Storage):
                 _count_sizes(connection, name)
                 connection.execute(q.EVICT_OLDEST, (name, capped_size))
             connection.execute("UPDATE data_sets SET version = ? WHERE name = ?", (version, name))
+            if transforms is not None:
+                self._add_request(connection, transforms)
 
     def empty_data_set(self, name: str) -> None:
         with self._write() as connection:

@@ -65,6 +65,21 @@ MIGRATIONS = check_order((
                PRIMARY KEY (address, minute))""",
         "CREATE INDEX IF NOT EXISTS auth_failures_by_minute ON auth_failures (minute)",
     )),
+    Migration(3, "keep an outbox of transform requests, written with the records they concern", (
+        """CREATE TABLE IF NOT EXISTS transform_outbox (
+               id INTEGER PRIMARY KEY AUTOINCREMENT,
+               data_set TEXT NOT NULL,
+               earliest INTEGER NOT NULL,
+               latest INTEGER NOT NULL,
+               created_at INTEGER NOT NULL,
+               request_id TEXT,
+               attempts INTEGER NOT NULL DEFAULT 0,
+               sent_at INTEGER)""",
+        "CREATE INDEX IF NOT EXISTS transform_outbox_unsent ON transform_outbox (created_at, id)"
+        " WHERE sent_at IS NULL",
+        "CREATE INDEX IF NOT EXISTS transform_outbox_sent ON transform_outbox (sent_at)"
+        " WHERE sent_at IS NOT NULL",
+    )),
 ))
 
 
