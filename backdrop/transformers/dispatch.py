@@ -28,12 +28,11 @@ from celery import Celery
 
 from backdrop.core.data_set import Commit
 from backdrop.core.storage.base import Storage, TransformRequest
-from backdrop.transformers.celery_app import ensure_broker_folders, make_celery
+from backdrop.transformers.celery_app import REQUEST_ID_HEADER, ensure_broker_folders, make_celery
 
 log = logging.getLogger(__name__)
 
 ENTRYPOINT = "backdrop.entrypoint"
-REQUEST_ID_HEADER = "backdrop_request_id"  # the id of the request that wrote the entry, a task header
 AFTER_COMMIT_BATCH = 20  # entries the write app sends after a commit: bounded, so a backlog never slows a write
 BATCH = 100  # entries the worker's relay reads at a time
 
