@@ -18,6 +18,7 @@ from postgres_support import postgres_enabled
 
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.migrations import Migration
+from backdrop.core.storage.sqlite_schema import MIGRATIONS
 
 LEGACY = Path(__file__).resolve().parent.parent / "fixtures" / "legacy"
 VERSION_TABLES = {"sqlite": "schema_versions", "postgresql": "backdrop_schema_versions"}
@@ -96,11 +97,15 @@ def knowing(url: str, *extra: Migration, auto_migrate: bool = True):
     return newer.from_url(url, auto_migrate=auto_migrate)
 
 
-NOTES = Migration(3, "add a table of notes", (
+# This release's schema version (every engine numbers its migrations alike), and the next one's.
+LATEST = MIGRATIONS[-1].version
+NEXT = LATEST + 1
+EVERY_VERSION = list(range(1, LATEST + 1))
+NOTES = Migration(NEXT, "add a table of notes", (
     "CREATE TABLE backdrop_notes (note TEXT NOT NULL)",
-    "INSERT INTO backdrop_notes (note) VALUES ('written by migration 3')",
+    f"INSERT INTO backdrop_notes (note) VALUES ('written by migration {NEXT}')",
 ))
-BROKEN = Migration(3, "a migration that fails half way", (
+BROKEN = Migration(NEXT, "a migration that fails half way", (
     "CREATE TABLE backdrop_notes (note TEXT NOT NULL)",
     "INSERT INTO backdrop_no_such_table VALUES (1)",
 ))

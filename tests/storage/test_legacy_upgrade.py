@@ -12,7 +12,7 @@ import json
 import shutil
 
 import pytest
-from schema_support import LEGACY, SQL_ENGINES, kind_of, legacy, recorded_versions
+from schema_support import EVERY_VERSION, LATEST, LEGACY, SQL_ENGINES, kind_of, legacy, recorded_versions
 
 from backdrop.core import registry, tokens
 from backdrop.core.data_set import DataSet
@@ -65,9 +65,9 @@ def test_every_configuration_record_transform_and_dashboard_survives(legacy_url,
     if not auto_migrate:
         with pytest.raises(MigrationsPending, match="2 store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address"):
             engine.list_data_sets()
-        assert engine.migrate().after == 2
+        assert engine.migrate().after == LATEST
     found = contents(engine)
-    assert engine.schema_version() == 2 and engine.pending_migrations() == []
+    assert engine.schema_version() == LATEST and engine.pending_migrations() == []
     engine.close()
     found, expected = with_tokens_checked(found, EXPECTED[kind_of(legacy_url)])
     assert typed(found) == typed(expected)
@@ -84,7 +84,7 @@ def test_auto_migrate_adopts_the_database_as_version_1_then_hashes_tokens_and_of
     engine = open_storage(legacy_url, pool_size=2)
     engine.list_data_sets()
     engine.close()
-    assert recorded_versions(legacy_url) == [1, 2]
+    assert recorded_versions(legacy_url) == EVERY_VERSION
 
 
 def test_a_legacy_token_still_writes_after_the_upgrade_and_a_wrong_one_does_not(legacy_url):

@@ -10,6 +10,9 @@ import multiprocessing
 import pytest
 from schema_support import (
     BROKEN,
+    EVERY_VERSION,
+    LATEST,
+    NEXT,
     NOTES,
     SQL_ENGINES,
     has_table,
@@ -50,20 +53,21 @@ def at_version_1(fresh):
 def test_a_new_database_records_every_version_on_first_use(fresh):
     engine = _open(fresh)
     assert engine.schema_version() == 0
-    assert [m.version for m in engine.pending_migrations()] == [1, 2]
+    assert [m.version for m in engine.pending_migrations()] == EVERY_VERSION
     engine.create_data_set(CONFIG)
-    assert engine.schema_version() == 2 and engine.pending_migrations() == []
+    assert engine.schema_version() == LATEST and engine.pending_migrations() == []
     engine.close()
-    assert recorded_versions(fresh) == [1, 2]
+    assert recorded_versions(fresh) == EVERY_VERSION
 
 
 def test_migrate_says_what_it_did_and_then_that_there_is_nothing_to_do(fresh):
     engine = _open(fresh)
     first = engine.migrate()
-    assert (first.before, first.after, [m.version for m in first.applied]) == (0, 2, [1, 2])
-    assert first.summary().startswith("migrated from version 0 to 2: 1 create the tables")
-    assert first.summary().endswith("; 2 store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address")
-    assert engine.migrate().summary() == "schema is up to date at version 2"
+    assert (first.before, first.after, [m.version for m in first.applied]) == (0, LATEST, EVERY_VERSION)
+    assert first.summary().startswith(f"migrated from version 0 to {LATEST}: 1 create the tables")
+    assert "; 2 store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address" in first.summary()
+    assert first.summary().endswith(f"; {LATEST} {engine.MIGRATIONS[-1].description}")
+    assert engine.migrate().summary() == f"schema is up to date at version {LATEST}"
     engine.close()
 
 
@@ -75,7 +79,7 @@ def test_with_auto_migrate_off_a_new_database_is_refused_until_migrated(fresh):
     assert "\n" not in message and "version 0" in message and "run `backdrop migrate`" in message
     assert recorded_versions(fresh) is None and not has_table(fresh, "data_sets") \
         and not has_table(fresh, "backdrop_data_sets")
-    assert engine.migrate().after == 2
+    assert engine.migrate().after == LATEST
     assert engine.list_data_sets() == []
     engine.close()
 
@@ -84,41 +88,41 @@ def test_the_next_release_migrates_an_old_database_keeping_its_data(at_version_1
     newer = knowing(at_version_1, NOTES)
     assert newer.pending_migrations() == [NOTES]
     assert newer.get_record("ds", "kept")["note"] == "before the upgrade"  # first use migrates
-    assert recorded_versions(at_version_1) == [1, 2, 3]
-    assert sql(at_version_1, "SELECT note FROM backdrop_notes") == [("written by migration 3",)]
+    assert recorded_versions(at_version_1) == EVERY_VERSION + [NEXT]
+    assert sql(at_version_1, "SELECT note FROM backdrop_notes") == [(f"written by migration {NEXT}",)]
     newer.close()
 
 
 def test_with_auto_migrate_off_the_next_release_refuses_then_migrate_works(at_version_1):
     newer = knowing(at_version_1, NOTES, auto_migrate=False)
-    with pytest.raises(MigrationsPending, match=r"at version 2 and this release needs version 3 "
-                                                r"\(pending: 3 add a table of notes\)"):
+    with pytest.raises(MigrationsPending, match=rf"at version {LATEST} and this release needs version {NEXT} "
+                                                rf"\(pending: {NEXT} add a table of notes\)"):
         newer.get_record("ds", "kept")
-    assert recorded_versions(at_version_1) == [1, 2]
-    assert newer.migrate().summary() == "migrated from version 2 to 3: 3 add a table of notes"
+    assert recorded_versions(at_version_1) == EVERY_VERSION
+    assert newer.migrate().summary() == f"migrated from version {LATEST} to {NEXT}: {NEXT} add a table of notes"
     assert newer.get_record("ds", "kept")["note"] == "before the upgrade"
     newer.close()
 
 
 @pytest.mark.parametrize("auto_migrate", [True, False])
 def test_a_schema_newer_than_the_code_is_always_refused(at_version_1, auto_migrate):
-    record_version(at_version_1, 7)
+    record_version(at_version_1, NEXT + 4)
     engine = _open(at_version_1, auto_migrate=auto_migrate)
-    expected = ("The database's schema is at version 7, newer than this release of Backdrop knows"
-                " (up to version 2)")
+    expected = (f"The database's schema is at version {NEXT + 4}, newer than this release of Backdrop knows"
+                f" (up to version {LATEST})")
     for attempt in (engine.list_data_sets, engine.pending_migrations, engine.migrate):
         with pytest.raises(SchemaTooNew) as refused:
             attempt()
         assert str(refused.value).startswith(expected)
-    assert engine.schema_version() == 7
+    assert engine.schema_version() == NEXT + 4
     engine.close()
-    assert recorded_versions(at_version_1) == [1, 2, 7]
+    assert recorded_versions(at_version_1) == EVERY_VERSION + [NEXT + 4]
 
 
 def test_an_older_release_refuses_a_database_the_next_one_migrated(at_version_1):
     knowing(at_version_1, NOTES).migrate()
     engine = _open(at_version_1)
-    with pytest.raises(SchemaTooNew, match="at version 3, newer than this release of Backdrop knows"):
+    with pytest.raises(SchemaTooNew, match=f"at version {NEXT}, newer than this release of Backdrop knows"):
         engine.get_data_set("ds")
     engine.close()
 
@@ -127,7 +131,7 @@ def test_a_failing_migration_leaves_the_database_as_it_was(at_version_1):
     broken = knowing(at_version_1, BROKEN)
     with pytest.raises(StorageError):
         broken.migrate()
-    assert recorded_versions(at_version_1) == [1, 2]
+    assert recorded_versions(at_version_1) == EVERY_VERSION
     assert not has_table(at_version_1, "backdrop_notes")
     broken.close()
     engine = _open(at_version_1)
@@ -162,13 +166,13 @@ def _run_children(target, url: str, count: int = 5) -> list[str]:
 
 def test_processes_starting_at_once_on_a_new_database_create_it_once(fresh):
     assert _run_children(_start_in_child, fresh) == ["ok"] * 5
-    assert recorded_versions(fresh) == [1, 2]
+    assert recorded_versions(fresh) == EVERY_VERSION
 
 
 def test_processes_upgrading_at_once_apply_each_migration_exactly_once(at_version_1):
     summaries = _run_children(_migrate_in_child, at_version_1)
-    assert summaries == ["migrated from version 2 to 3: 3 add a table of notes"] + \
-        ["schema is up to date at version 3"] * 4
+    assert summaries == [f"migrated from version {LATEST} to {NEXT}: {NEXT} add a table of notes"] + \
+        [f"schema is up to date at version {NEXT}"] * 4
     assert sql(at_version_1, "SELECT count(*) FROM backdrop_notes") == [(1,)]
 
 

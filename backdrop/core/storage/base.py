@@ -224,6 +224,44 @@ class AggregateRow:
     values: dict[Reduction, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TransformRun:
+    """One run of a transform, as the run history keeps it (core/transform_runs.py writes them).
+
+    `id` is stable across the retries of one Celery task, so a retried run updates its own
+    entry instead of adding one per attempt. Times are timezone-aware UTC datetimes;
+    `ended_at` is None while the run is running.
+    """
+
+    id: str
+    transform_id: str
+    data_set: str
+    earliest: datetime
+    latest: datetime
+    trigger: str
+    started_at: datetime
+    outcome: str
+    ended_at: datetime | None = None
+    records_written: int = 0
+    error: str | None = None
+
+    _TIMES = ("earliest", "latest", "started_at", "ended_at")
+
+    def as_json(self) -> dict:
+        """The run as the admin API answers it (times as ISO strings); engines store this."""
+        body = {key: getattr(self, key) for key in self.__dataclass_fields__}
+        for key in self._TIMES:
+            body[key] = None if body[key] is None else body[key].isoformat()
+        return body
+
+    @classmethod
+    def from_json(cls, body: dict) -> "TransformRun":
+        values = dict(body)
+        for key in cls._TIMES:
+            values[key] = None if values.get(key) is None else datetime.fromisoformat(values[key])
+        return cls(**values)
+
+
 class UnsupportedQuery(StorageError):
     """The engine cannot answer this query (yet); never a partial or wrong answer instead."""
 
@@ -312,6 +350,25 @@ class Storage(ABC):
     @abstractmethod
     def failures(self, address: str, minute: int) -> int:
         """How many wrong tokens `address` has sent in `minute` (0 when none)."""
+
+    # --- transform runs (core/transform_runs.py) -------------------------------------------
+
+    @abstractmethod
+    def save_run(self, run: TransformRun, keep: int) -> None:
+        """Store a run, replacing the one with the same id (its outcome changed).
+
+        Inserting a new run also deletes that transform's runs beyond the newest `keep`
+        (newest: latest `started_at`, then greatest id), in the same transaction, so the
+        history stays bounded without a clean-up job.
+        """
+
+    @abstractmethod
+    def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
+        """The transform's runs, newest first (see save_run), at most `limit` of them."""
+
+    @abstractmethod
+    def last_runs(self) -> dict[str, TransformRun]:
+        """The newest run of every transform that has one, by transform id."""
 
     # --- records -------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from .base import (
     Reduction,
     Storage,
     TimeRange,
+    TransformRun,
     record_size,
 )
 from .migrations import Migrated, Migration
@@ -126,6 +127,7 @@ class MemoryStorage(Storage):
         self._documents: dict[str, dict[str, dict]] = {}
         self._records: dict[str, dict[str, _Stored]] = {}
         self._failures: dict[tuple[str, int], int] = {}
+        self._runs: dict[str, TransformRun] = {}
 
     @classmethod
     def from_url(cls, url: str, **_options) -> "MemoryStorage":
@@ -256,6 +258,29 @@ class MemoryStorage(Storage):
     def failures(self, address: str, minute: int) -> int:
         with self._lock:
             return self._failures.get((address, minute), 0)
+
+    # --- transform runs --------------------------------------------------------------------
+
+    def save_run(self, run: TransformRun, keep: int) -> None:
+        with self._lock:
+            new = run.id not in self._runs
+            self._runs[run.id] = run
+            if new:
+                for old in self._newest_first(run.transform_id)[keep:]:
+                    del self._runs[old.id]
+
+    def _newest_first(self, transform_id: str) -> list[TransformRun]:
+        runs = [run for run in self._runs.values() if run.transform_id == transform_id]
+        return sorted(runs, key=lambda run: (run.started_at, run.id), reverse=True)
+
+    def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
+        with self._lock:
+            return self._newest_first(transform_id)[:limit]
+
+    def last_runs(self) -> dict[str, TransformRun]:
+        with self._lock:
+            return {transform_id: self._newest_first(transform_id)[0]
+                    for transform_id in {run.transform_id for run in self._runs.values()}}
 
     # --- records -------------------------------------------------------------------------
 

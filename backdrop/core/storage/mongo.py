@@ -48,7 +48,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from backdrop.core.timeseries import from_micros
+from backdrop.core.timeseries import from_micros, micros
 
 from .base import (
     AggregateQuery,
@@ -59,12 +59,13 @@ from .base import (
     SchemaError,
     Storage,
     StorageError,
+    TransformRun,
 )
 from .migrations import VersionedSchema, start_up
 from .rows import local_offsets
 from .mongo_codec import CODEC_OPTIONS, prepare
 from .mongo_pipeline import aggregate_pipeline, decode_aggregate, find_pipeline, last_updated_pipeline
-from .mongo_schema import COUNTERS, DATA_SETS, DOCUMENTS, FAILURES, MIGRATIONS, RECORDS, VERSION_COUNTER, MongoSchemaStore
+from .mongo_schema import COUNTERS, DATA_SETS, DOCUMENTS, FAILURES, MIGRATIONS, RECORDS, RUNS, VERSION_COUNTER, MongoSchemaStore
 
 EXAMPLE_URL = "mongodb://HOST:PORT/DBNAME?replicaSet=rs0"
 SERVER_SELECTION_MS = 10_000  # how long a first use waits for the server, unless the URL says
@@ -309,6 +310,34 @@ class MongoStorage(VersionedSchema, Storage):
         with _translated():
             found = self._database()[FAILURES].find_one({"_id": f"{minute}|{address}"})
         return 0 if found is None else found["count"]
+
+    # --- transform runs --------------------------------------------------------------------
+
+    def save_run(self, run: TransformRun, keep: int) -> None:
+        def work(database: Database, session: ClientSession) -> None:
+            runs = database[RUNS]
+            found = runs.find_one_and_replace(
+                {"_id": run.id}, {"transform_id": run.transform_id, "started_at": micros(run.started_at),
+                                  "body": orjson.dumps(run.as_json()).decode()}, upsert=True, session=session)
+            if found is None:  # a new run: drop what falls beyond the newest `keep`
+                older = runs.find({"transform_id": run.transform_id}, {"_id": 1}, session=session).sort(
+                    [("started_at", -1), ("_id", -1)]).skip(keep)
+                runs.delete_many({"_id": {"$in": [document["_id"] for document in older]}}, session=session)
+
+        self._write(work)
+
+    def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
+        with _translated():
+            found = self._database()[RUNS].find({"transform_id": transform_id}, {"body": 1}).sort(
+                [("started_at", -1), ("_id", -1)]).limit(limit or 0)
+            return [TransformRun.from_json(orjson.loads(document["body"])) for document in found]
+
+    def last_runs(self) -> dict[str, TransformRun]:
+        with _translated():
+            found = self._database()[RUNS].aggregate([
+                {"$sort": {"transform_id": 1, "started_at": -1, "_id": -1}},
+                {"$group": {"_id": "$transform_id", "body": {"$first": "$body"}}}])
+            return {document["_id"]: TransformRun.from_json(orjson.loads(document["body"])) for document in found}
 
     # --- records -------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from .base import (
     RecordQuery,
     Storage,
     StorageError,
+    TransformRun,
     UnsupportedQuery,
 )
 from .migrations import VersionedSchema, start_up
@@ -295,6 +296,35 @@ class PostgresStorage(VersionedSchema, Storage):
     def failures(self, address: str, minute: int) -> int:
         return self._one("SELECT count FROM backdrop_auth_failures WHERE address = %s AND minute = %s",
                          (escape(address), minute)) or 0
+
+    # --- transform runs --------------------------------------------------------------------
+
+    @_retried
+    def save_run(self, run: TransformRun, keep: int) -> None:
+        with self._transaction() as conn:
+            new = conn.execute(
+                "INSERT INTO backdrop_transform_runs (id, transform_id, started_at, body)"
+                " VALUES (%s, %s, %s, %s::jsonb) ON CONFLICT (id) DO UPDATE SET started_at = EXCLUDED.started_at,"
+                " body = EXCLUDED.body RETURNING (xmax = 0)",
+                (escape(run.id), escape(run.transform_id), run.started_at, stored_json(run.as_json()))).fetchone()[0]
+            if new:
+                conn.execute(
+                    "DELETE FROM backdrop_transform_runs WHERE transform_id = %s AND id NOT IN (SELECT id FROM"
+                    " backdrop_transform_runs WHERE transform_id = %s ORDER BY started_at DESC, id COLLATE \"C\" DESC"
+                    " LIMIT %s)", (escape(run.transform_id), escape(run.transform_id), keep))
+
+    @_retried
+    def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
+        bodies = self._column("SELECT body FROM backdrop_transform_runs WHERE transform_id = %s"
+                              ' ORDER BY started_at DESC, id COLLATE "C" DESC LIMIT %s', (escape(transform_id), limit))
+        return [TransformRun.from_json(body) for body in bodies]
+
+    @_retried
+    def last_runs(self) -> dict[str, TransformRun]:
+        bodies = self._column("SELECT DISTINCT ON (transform_id) body FROM backdrop_transform_runs"
+                              ' ORDER BY transform_id, started_at DESC, id COLLATE "C" DESC', ())
+        runs = [TransformRun.from_json(body) for body in bodies]
+        return {run.transform_id: run for run in runs}
 
     # --- records ---------------------------------------------------------------------------
 

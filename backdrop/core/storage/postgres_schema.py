@@ -66,6 +66,15 @@ MIGRATIONS = check_order((
             PRIMARY KEY (address, minute))""",
         "CREATE INDEX IF NOT EXISTS backdrop_auth_failures_minute ON backdrop_auth_failures (minute)",
     )),
+    Migration(3, "keep a history of transform runs", (
+        """CREATE TABLE IF NOT EXISTS backdrop_transform_runs (
+            id TEXT PRIMARY KEY,
+            transform_id TEXT NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL,
+            body JSONB NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS backdrop_transform_runs_start"
+        " ON backdrop_transform_runs (transform_id, started_at, id)",
+    )),
 ))
 
 

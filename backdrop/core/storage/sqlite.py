@@ -20,7 +20,7 @@ from typing import Any, Iterator, Sequence
 
 import orjson
 
-from backdrop.core.timeseries import from_micros
+from backdrop.core.timeseries import from_micros, micros
 from backdrop.core.values import distinct_sorted
 
 from . import sqlite_sql as q
@@ -34,6 +34,7 @@ from .base import (
     Reduction,
     Storage,
     StorageError,
+    TransformRun,
     record_size,
 )
 from .migrations import VersionedSchema, start_up
@@ -292,6 +293,32 @@ class SQLiteStorage(VersionedSchema, Storage):
     def failures(self, address: str, minute: int) -> int:
         rows = self._read("SELECT count FROM auth_failures WHERE address = ? AND minute = ?", (address, minute))
         return rows[0][0] if rows else 0
+
+    # --- transform runs --------------------------------------------------------------------
+
+    def save_run(self, run: TransformRun, keep: int) -> None:
+        with self._write() as connection:
+            new = connection.execute("SELECT 1 FROM transform_runs WHERE id = ?", (run.id,)).fetchone() is None
+            connection.execute(
+                "INSERT OR REPLACE INTO transform_runs (id, transform_id, started_at, body) VALUES (?, ?, ?, ?)",
+                (run.id, run.transform_id, micros(run.started_at), orjson.dumps(run.as_json()).decode()))
+            if new:
+                connection.execute(
+                    "DELETE FROM transform_runs WHERE transform_id = ? AND id NOT IN (SELECT id FROM"
+                    " transform_runs WHERE transform_id = ? ORDER BY started_at DESC, id DESC LIMIT ?)",
+                    (run.transform_id, run.transform_id, keep))
+
+    def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
+        rows = self._read("SELECT body FROM transform_runs WHERE transform_id = ?"
+                          " ORDER BY started_at DESC, id DESC LIMIT ?",
+                          (transform_id, -1 if limit is None else limit))
+        return [TransformRun.from_json(orjson.loads(body)) for (body,) in rows]
+
+    def last_runs(self) -> dict[str, TransformRun]:
+        rows = self._read("SELECT body FROM (SELECT body, ROW_NUMBER() OVER (PARTITION BY transform_id"
+                          " ORDER BY started_at DESC, id DESC) AS place FROM transform_runs) WHERE place = 1")
+        runs = [TransformRun.from_json(orjson.loads(body)) for (body,) in rows]
+        return {run.transform_id: run for run in runs}
 
     # --- records -------------------------------------------------------------------------
 

@@ -65,6 +65,14 @@ MIGRATIONS = check_order((
                PRIMARY KEY (address, minute))""",
         "CREATE INDEX IF NOT EXISTS auth_failures_by_minute ON auth_failures (minute)",
     )),
+    Migration(3, "keep a history of transform runs", (
+        """CREATE TABLE IF NOT EXISTS transform_runs (
+               id TEXT PRIMARY KEY,
+               transform_id TEXT NOT NULL,
+               started_at INTEGER NOT NULL,
+               body TEXT NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS transform_runs_by_start ON transform_runs (transform_id, started_at, id)",
+    )),
 ))
 
 
