@@ -46,7 +46,7 @@ def create_worker_app(settings: Settings, storage: Callable[[], Storage] | None 
     """The worker's Celery app with its tasks; `start_up` runs when a worker starts on it."""
     storage = storage or storage_opener(settings)
     app = make_celery(settings)
-    register_tasks(app, storage)
+    register_tasks(app, storage, runs_kept=settings.transform_runs_kept)
 
     def starting(sender, **_) -> None:
         if sender.app is app:

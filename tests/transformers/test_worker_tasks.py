@@ -50,7 +50,7 @@ def transform(storage):
 def sent(app, monkeypatch):
     """Tasks the worker would enqueue, recorded instead of sent to a broker."""
     calls = []
-    monkeypatch.setattr(app, "send_task", lambda name, args: calls.append((name, args)))
+    monkeypatch.setattr(app, "send_task", lambda name, args, kwargs=None: calls.append((name, args)))
     return calls
 
 
