@@ -12,6 +12,8 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
+from backdrop.core import transforms
+from backdrop.core.registry import ConfigError
 from backdrop.core.storage.base import Storage, TransformRun
 
 RUNNING = "running"
@@ -69,6 +71,33 @@ def history(storage: Storage, transform_id: str, limit: int | None = None) -> li
     return [run.as_json() for run in storage.list_runs(transform_id, limit)]
 
 
+def runs_of(storage: Storage, transform_id: str, limit: int | None = None) -> list[dict]:
+    """`history` of an existing transform: Missing (404) for an unknown id, even one that once ran."""
+    transforms.get(storage, transform_id)
+    return history(storage, transform_id, limit)
+
+
+def parse_limit(text: str | None) -> int | None:
+    """The `limit` query parameter of the runs route: absent, or a whole number of at least 1."""
+    if text is None:
+        return None
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise ConfigError("limit must be a whole number of at least 1")
+    return int(text)
+
+
 def last_runs(storage: Storage) -> dict[str, dict]:
     """The `last_run` summary of every transform that has run, by transform id."""
     return {transform_id: summary(run) for transform_id, run in storage.last_runs().items()}
+
+
+def with_last_run(storage: Storage, transform: dict) -> dict:
+    """A transform as `GET /transforms/ID` answers it: with its `last_run` (null: never run)."""
+    newest = storage.list_runs(transform["id"], 1)
+    return {**transform, "last_run": summary(newest[0] if newest else None)}
+
+
+def with_last_runs(storage: Storage, listed: list[dict]) -> list[dict]:
+    """Transforms as `GET /transforms` answers them: each with its `last_run`, in one query."""
+    last = last_runs(storage)
+    return [{**transform, "last_run": last.get(transform["id"])} for transform in listed]
