@@ -43,11 +43,17 @@ class Dispatcher:
         if commit.bounds is not None:
             self.transforms_requested(commit.data_set, *commit.bounds)
 
-    def transforms_requested(self, data_set_name: str, earliest: datetime, latest: datetime) -> bool:
-        """Enqueue `entrypoint(name, earliest, latest)`; False (and a log line) if the broker failed."""
+    def transforms_requested(self, data_set_name: str, earliest: datetime, latest: datetime,
+                             trigger: str = "write") -> bool:
+        """Enqueue `entrypoint(name, earliest, latest, trigger=…)`; False (and a log line) if the broker failed.
+
+        The trigger (`write`, or `manual` from the trigger route) travels with the tasks into
+        the run history (core/transform_runs.py).
+        """
         try:
             self._app().send_task(
-                ENTRYPOINT, args=[data_set_name, earliest.isoformat(), latest.isoformat()]
+                ENTRYPOINT, args=[data_set_name, earliest.isoformat(), latest.isoformat()],
+                kwargs={"trigger": trigger},
             )
             return True
         except Exception:  # any broker failure: the write has committed and must stand

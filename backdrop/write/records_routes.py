@@ -182,6 +182,6 @@ def run_transforms(data_group: str, data_type: str):
         raise ApiError(400, NEED_START)
     start = _date(value["_start_at"], "_start_at")
     end = _date(value["_end_at"], "_end_at") if value.get("_end_at") is not None else _now()
-    if not services.dispatcher().transforms_requested(data_set.name, start, end):
+    if not services.dispatcher().transforms_requested(data_set.name, start, end, trigger="manual"):
         raise ApiError(503, "Could not enqueue the transforms: the task broker is unavailable")
     return json_response({"status": "ok"})

@@ -22,7 +22,7 @@ def test_a_post_requests_transforms_over_the_batchs_timestamps(client, tmp_path,
     assert queued_tasks(tmp_path) == [{
         "task": "backdrop.entrypoint",
         "args": ["dinosaurs", "2014-01-01T09:00:00+00:00", "2014-01-02T00:00:00+00:00"],
-        "kwargs": {},
+        "kwargs": {"trigger": "write"},
     }]
 
 
@@ -79,6 +79,7 @@ def test_the_transform_endpoint_requests_the_given_range(client, tmp_path, dinos
     assert response.json == {"status": "ok"}
     assert [task["args"] for task in queued_tasks(tmp_path)] == [
         ["dinosaurs", "2014-12-17T00:00:00+00:00", "2015-03-20T00:00:00+00:00"]]
+    assert [task["kwargs"] for task in queued_tasks(tmp_path)] == [{"trigger": "manual"}]
 
 
 def test_a_missing_end_is_now_without_microseconds(client, tmp_path, dinosaurs):
