@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import click
 
-from backdrop.core import dashboards, registry, tokens, transforms
+from backdrop.core import dashboards, registry, tokens, transform_runs, transforms
 from backdrop.core.records import InvalidDate, parse_datetime
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import SchemaError, StorageError
@@ -280,6 +280,41 @@ def dashboards_group() -> None:
 
 _document_commands(transforms_group, transforms, "transform", "transform_id")
 _document_commands(dashboards_group, dashboards, "dashboard", "slug")
+
+
+def _tabbed(*fields: str, error: str | None) -> str:
+    """Fields on one line, separated by tabs, the error last when there is one."""
+    return "\t".join(fields + ((error,) if error else ()))
+
+
+@transforms_group.command("runs")
+@click.argument("transform_id")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many runs (newest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print every field of each run as JSON.")
+def transform_runs_command(transform_id: str, limit: int | None, as_json: bool) -> None:
+    """List a transform's runs, newest first: start, outcome, records written, trigger, time range, error."""
+    with _storage() as storage:
+        runs = transform_runs.runs_of(storage, transform_id, limit)
+    if as_json:
+        _echo_json(runs)
+        return
+    for run in runs:
+        click.echo(_tabbed(run["started_at"], run["outcome"], f"{run['records_written']} records", run["trigger"],
+                           f"{run['earliest']}..{run['latest']}", error=run["error"]))
+
+
+@transforms_group.command("status")
+def transforms_status() -> None:
+    """One line per transform: its id, its last run's outcome, when it started, records written, error."""
+    with _storage() as storage:
+        listed = transform_runs.with_last_runs(storage, transforms.list_all(storage))
+    for transform in listed:
+        last = transform["last_run"]
+        if last is None:
+            click.echo(_tabbed(transform["id"], "never run", error=None))
+        else:
+            click.echo(_tabbed(transform["id"], last["outcome"], last["started_at"],
+                               f"{last['records_written']} records", error=last["error"]))
 
 
 def _instant(ctx, param, value: str | None):
