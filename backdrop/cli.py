@@ -333,7 +333,7 @@ def _instant(ctx, param, value: str | None):
 @click.option("--end", callback=_instant, help="Latest _timestamp (ISO 8601; default now).")
 def run_transforms(data_group: str, data_type: str, start, end) -> None:
     """Run the transforms of a data set now, in this process, and their chains after them."""
-    from backdrop.transformers.runner import SOURCE_ERRORS, run_chain, source_problem
+    from backdrop.transformers.runner import ChainStopped, run_chain
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     with _storage() as storage:
@@ -344,8 +344,8 @@ def run_transforms(data_group: str, data_type: str, start, end) -> None:
             for line in run_chain(storage, config.name, start, end or now, now,
                                   runs_kept=Settings.from_env().transform_runs_kept):
                 click.echo(line)
-        except SOURCE_ERRORS as error:
-            raise click.ClickException(f"a transform failed on its source data: {source_problem(error)}") from None
+        except ChainStopped as error:
+            raise click.ClickException(str(error)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

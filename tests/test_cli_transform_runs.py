@@ -81,7 +81,8 @@ def test_a_run_failing_on_its_source_data_is_recorded_and_the_command_fails_in_o
     failing = add_transform(database, LATEST_VALUE)
     result = run("transform", "visas", "transactions", *RANGE)
     assert result.exit_code == 1
-    assert result.output.count("\n") == 1 and "failed on its source data" in result.output
+    assert result.output.splitlines()[-1] == (f"Error: latest_dataset_value {failing} failed on its source data:"
+                                              " latest_dataset_value cannot read data type 'transactions'")
     [failed] = lines(run("transforms", "runs", failing))
     assert failed[1:4] == ["failed on source data", "0 records", "command"]
     assert failed[-1] == "latest_dataset_value cannot read data type 'transactions'"

@@ -135,6 +135,10 @@ def planned(storage: Storage, source: dict, visited: list[str]) -> list[dict]:
     return chosen
 
 
+class ChainStopped(Exception):
+    """`run_chain` stopped: a transform failed on its source data (the message names it and why)."""
+
+
 def source_problem(error: Exception) -> str:
     """A source-data failure on one line: a refused batch's problems joined, else the message."""
     messages = getattr(error, "messages", None)
@@ -160,7 +164,8 @@ def run_chain(storage: Storage, name: str, earliest: datetime, latest: datetime,
 
     The synchronous twin of the worker's tasks, for operators (`backdrop transform`);
     yields one line per transform run. Each run is recorded with the trigger `command`;
-    the first failure is recorded and raised (nothing retries here).
+    the first failure is recorded and raised, ChainStopped for bad source data (nothing
+    retries here).
     """
     visited = (visited or []) + [name]
     source = storage.get_data_set(name)
@@ -170,9 +175,10 @@ def run_chain(storage: Storage, name: str, earliest: datetime, latest: datetime,
         try:
             outcome = run(storage, source, transform, earliest, latest, started)
         except SOURCE_ERRORS as error:
+            problem = source_problem(error)
             transform_runs.finished(storage, runs_kept, entry, transform_runs.FAILED_ON_SOURCE_DATA, now(),
-                                    error=source_problem(error))
-            raise
+                                    error=problem)
+            raise ChainStopped(f"{transform['type']} {transform['id']} failed on its source data: {problem}") from error
         except Exception as error:
             record_failure(storage, runs_kept, entry, transform_runs.ERROR, error)
             raise
