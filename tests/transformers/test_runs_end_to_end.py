@@ -8,12 +8,19 @@ carry the trigger `manual`.
 from __future__ import annotations
 
 import json
+import re
 import time
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 import requests
+from click.testing import CliRunner
 
+from backdrop.cli import main
 from backdrop.testing import Stack, app_environment, start_app, start_worker, wait_until_up
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 ADMIN = {"Authorization": "Bearer runs-admin-token", "Content-Type": "application/json"}
 WRITER = {"Authorization": "Bearer visas-token", "Content-Type": "application/json"}
@@ -40,7 +47,7 @@ def write_url(tmp_path):
         write = stack.add(start_app("write", environ, tmp_path))
         worker = stack.add(start_worker(environ, tmp_path))
         wait_until_up([write])
-        yield write.url, worker
+        yield write.url, worker, environ["BACKDROP_DATABASE_URL"]
     finally:
         stack.stop()
 
@@ -65,7 +72,7 @@ def _settled(count: int):
 
 
 def test_runs_from_writes_and_the_manual_trigger_are_recorded_with_their_outcome(write_url):
-    url, worker = write_url
+    url, worker, database = write_url
     assert _post(url + "/data-sets", {"data_group": "visas", "data_type": "transactions",
                                       "bearer_token": "visas-token"}).status_code == 201
     rate, failing = (_post(url + "/transforms", body).json()["id"] for body in (RATE, LATEST_VALUE))
@@ -96,3 +103,39 @@ def test_runs_from_writes_and_the_manual_trigger_are_recorded_with_their_outcome
               for transform in requests.get(url + "/transforms", headers=ADMIN, timeout=30).json()}
     assert listed[rate] == summary
     assert listed[failing]["outcome"] == "failed on source data"
+
+    assert_readme_examples(url, rate, database)
+
+
+def _readme_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text[text.index("### Transform runs"):text.index("\n## ", text.index("### Transform runs"))]
+
+
+def _unstable(run: dict) -> dict:
+    """A run without what differs between two runs of the same example: ids and clock times."""
+    for key in ("started_at", "ended_at"):
+        datetime.fromisoformat(run[key])
+    return {key: value for key, value in run.items() if key not in ("id", "transform_id", "started_at", "ended_at")}
+
+
+def _status_line(line: str) -> list[str]:
+    """A status line with its transform id and start time blanked out."""
+    fields = line.split("\t")
+    assert re.fullmatch(r"[0-9a-f]{32}", fields[0]), line
+    return ["ID", fields[1], "TIME", *fields[3:]] if fields[1] != "never run" else ["ID", *fields[1:]]
+
+
+def assert_readme_examples(url: str, rate: str, database: str) -> None:
+    """The README's "Transform runs" examples answer as documented, ids and clock times aside."""
+    section = _readme_section()
+    example = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+    answer = requests.get(f"{url}/transforms/{rate}/runs?limit=2", headers=ADMIN, timeout=30).json()
+    assert [_unstable(run) for run in answer] == [_unstable(run) for run in example]
+    assert all(run["transform_id"] == rate for run in answer)
+    status_block = re.search(r"backdrop transforms status\n(.*?)```", section, re.S).group(1)
+    documented = [_status_line(line.removeprefix("# ")) for line in status_block.splitlines()]
+    printed = CliRunner().invoke(main, ["transforms", "status"],
+                                 env={"BACKDROP_DATABASE_URL": database, "BACKDROP_ENV": "test"})
+    assert printed.exit_code == 0, printed.output
+    assert sorted(map(_status_line, printed.output.splitlines())) == sorted(documented)
