@@ -130,7 +130,9 @@ def get(storage: Storage, transform_id: str) -> dict:
 
 
 def delete(storage: Storage, transform_id: str) -> None:
+    """Delete the transform and its run history (which nothing could read any more)."""
     documents.remove(storage, KIND, transform_id, f"No transform with id '{transform_id}'")
+    storage.delete_runs(transform_id)
 
 
 def list_all(storage: Storage) -> list[dict]:

@@ -62,6 +62,15 @@ def test_updating_a_run_prunes_nothing(engine):
     assert [run.id for run in engine.list_runs("t1")] == ["r2", "r1", "r0"]
 
 
+def test_deleting_a_transforms_runs_leaves_the_others(engine):
+    engine.save_run(a_run("r1"), keep=10)
+    engine.save_run(a_run("r2", minutes=1), keep=10)
+    engine.save_run(a_run("r3", transform_id="t2"), keep=10)
+    assert engine.delete_runs("t1") == 2
+    assert engine.list_runs("t1") == [] and list(engine.last_runs()) == ["t2"]
+    assert engine.delete_runs("t1") == 0
+
+
 def test_last_runs_answers_the_newest_run_of_every_transform(engine):
     assert engine.last_runs() == {}
     engine.save_run(a_run("r1", minutes=1), keep=10)

@@ -57,6 +57,13 @@ def test_a_transform_sent_back_with_its_last_run_is_accepted_and_last_run_is_not
     assert "last_run" not in storage.get_document("transforms", rate)
 
 
+def test_deleting_a_transform_deletes_its_runs(client, storage, rate):
+    record_runs(storage, rate, 2)
+    assert client.delete(f"/transforms/{rate}", headers=ADMIN).status_code == 200
+    assert storage.list_runs(rate) == []
+    assert client.get(f"/transforms/{rate}/runs", headers=ADMIN).status_code == 404
+
+
 def test_an_unknown_transform_is_404(client, dinosaurs):
     response = client.get("/transforms/no-such-id/runs", headers=ADMIN)
     assert (response.status_code, response.json) == (404, {"status": "error",

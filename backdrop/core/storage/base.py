@@ -370,6 +370,10 @@ class Storage(ABC):
     def last_runs(self) -> dict[str, TransformRun]:
         """The newest run of every transform that has one, by transform id."""
 
+    @abstractmethod
+    def delete_runs(self, transform_id: str) -> int:
+        """Forget every run of a transform (it was deleted); how many there were."""
+
     # --- records -------------------------------------------------------------------------
 
     @abstractmethod

@@ -282,6 +282,13 @@ class MemoryStorage(Storage):
             return {transform_id: self._newest_first(transform_id)[0]
                     for transform_id in {run.transform_id for run in self._runs.values()}}
 
+    def delete_runs(self, transform_id: str) -> int:
+        with self._lock:
+            gone = [run.id for run in self._runs.values() if run.transform_id == transform_id]
+            for run_id in gone:
+                del self._runs[run_id]
+            return len(gone)
+
     # --- records -------------------------------------------------------------------------
 
     def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:

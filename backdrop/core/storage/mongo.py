@@ -339,6 +339,10 @@ class MongoStorage(VersionedSchema, Storage):
                 {"$group": {"_id": "$transform_id", "body": {"$first": "$body"}}}])
             return {document["_id"]: TransformRun.from_json(orjson.loads(document["body"])) for document in found}
 
+    def delete_runs(self, transform_id: str) -> int:
+        with _translated():
+            return self._database()[RUNS].delete_many({"transform_id": transform_id}).deleted_count
+
     # --- records -------------------------------------------------------------------------
 
     def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:

@@ -326,6 +326,12 @@ class PostgresStorage(VersionedSchema, Storage):
         runs = [TransformRun.from_json(body) for body in bodies]
         return {run.transform_id: run for run in runs}
 
+    @_retried
+    def delete_runs(self, transform_id: str) -> int:
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM backdrop_transform_runs WHERE transform_id = %s",
+                                (escape(transform_id),)).rowcount
+
     # --- records ---------------------------------------------------------------------------
 
     @_retried

@@ -320,6 +320,10 @@ class SQLiteStorage(VersionedSchema, Storage):
         runs = [TransformRun.from_json(orjson.loads(body)) for (body,) in rows]
         return {run.transform_id: run for run in runs}
 
+    def delete_runs(self, transform_id: str) -> int:
+        with self._write() as connection:
+            return connection.execute("DELETE FROM transform_runs WHERE transform_id = ?", (transform_id,)).rowcount
+
     # --- records -------------------------------------------------------------------------
 
     def save_records(self, name: str, records: Sequence[dict], capped_size: int = 0) -> None:
