@@ -26,7 +26,6 @@ from backdrop.core import transform_runs, transforms
 from backdrop.core.storage.base import Storage, StorageError
 from backdrop.transformers import runner
 from backdrop.transformers.dispatch import ENTRYPOINT
-from backdrop.transformers.runner import now
 from backdrop.transformers.tasks.util import instant
 
 log = logging.getLogger(__name__)
@@ -78,9 +77,9 @@ def register_tasks(app: Celery, storage: Callable[[], Storage], *, runs_kept: in
             return 0
         run = transform_runs.started(storage(), runs_kept, run_id=task.request.id, transform_id=transform_id,
                                      data_set=data_set_name, earliest=instant(earliest), latest=instant(latest),
-                                     trigger=trigger, now=now())
+                                     trigger=trigger, now=runner.now())
         try:
-            outcome = runner.run(storage(), source, transform, instant(earliest), instant(latest), now())
+            outcome = runner.run(storage(), source, transform, instant(earliest), instant(latest), runner.now())
             if outcome.bounds:
                 # The output's own transforms, chained here rather than by a commit listener:
                 # the chain carries the data sets visited so far, which is what stops a cycle.
@@ -91,7 +90,7 @@ def register_tasks(app: Celery, storage: Callable[[], Storage], *, runs_kept: in
             detail = runner.source_problem(error)
             log.error("transform %s of %s failed on its source data, output unchanged: %s",
                       transform_id, data_set_name, detail)
-            transform_runs.finished(storage(), runs_kept, run, transform_runs.FAILED_ON_SOURCE_DATA, now(),
+            transform_runs.finished(storage(), runs_kept, run, transform_runs.FAILED_ON_SOURCE_DATA, runner.now(),
                                     error=detail)
             return 0
         except Exception as error:
@@ -101,7 +100,7 @@ def register_tasks(app: Celery, storage: Callable[[], Storage], *, runs_kept: in
             raise
         log.info("transform %s of %s stored %d records in %s", transform_id, data_set_name,
                  outcome.stored, outcome.output)
-        transform_runs.finished(storage(), runs_kept, run, transform_runs.OK, now(), records_written=outcome.stored)
+        transform_runs.finished(storage(), runs_kept, run, transform_runs.OK, runner.now(), records_written=outcome.stored)
         return outcome.stored
 
     return WorkerTasks(entrypoint, run_transform)

@@ -364,7 +364,7 @@ class Storage(ABC):
 
     @abstractmethod
     def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
-        """The transform's runs, newest first (see save_run), at most `limit` of them."""
+        """The transform's runs, newest first (see save_run), at most `limit` (None, or 1 or more) of them."""
 
     @abstractmethod
     def last_runs(self) -> dict[str, TransformRun]:
