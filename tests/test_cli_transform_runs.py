@@ -74,7 +74,8 @@ def test_runs_of_backdrop_transform_are_listed_newest_first_and_the_status_shows
     [status] = lines(run("transforms", "status"))
     assert status == [rate, "ok", runs[0][0], "1 records"]
     as_json = json.loads(run("transforms", "runs", rate, "--json", "--limit", "1").output)
-    assert [(entry["outcome"], entry["trigger"], entry["records_written"]) for entry in as_json] == [("ok", "command", 1)]
+    assert [(entry["outcome"], entry["trigger"], entry["records_written"]) for entry in as_json] == \
+        [("ok", "command", 1)]
 
 
 def test_a_run_failing_on_its_source_data_is_recorded_and_the_command_fails_in_one_line(run, rate, database):

@@ -100,7 +100,8 @@ def register_tasks(app: Celery, storage: Callable[[], Storage], *, runs_kept: in
             raise
         log.info("transform %s of %s stored %d records in %s", transform_id, data_set_name,
                  outcome.stored, outcome.output)
-        transform_runs.finished(storage(), runs_kept, run, transform_runs.OK, runner.now(), records_written=outcome.stored)
+        transform_runs.finished(storage(), runs_kept, run, transform_runs.OK, runner.now(),
+                                records_written=outcome.stored)
         return outcome.stored
 
     return WorkerTasks(entrypoint, run_transform)

@@ -65,7 +65,8 @@ from .migrations import VersionedSchema, start_up
 from .rows import local_offsets
 from .mongo_codec import CODEC_OPTIONS, prepare
 from .mongo_pipeline import aggregate_pipeline, decode_aggregate, find_pipeline, last_updated_pipeline
-from .mongo_schema import COUNTERS, DATA_SETS, DOCUMENTS, FAILURES, MIGRATIONS, RECORDS, RUNS, VERSION_COUNTER, MongoSchemaStore
+from .mongo_schema import (COUNTERS, DATA_SETS, DOCUMENTS, FAILURES, MIGRATIONS, RECORDS, RUNS, VERSION_COUNTER,
+                           MongoSchemaStore)
 
 EXAMPLE_URL = "mongodb://HOST:PORT/DBNAME?replicaSet=rs0"
 SERVER_SELECTION_MS = 10_000  # how long a first use waits for the server, unless the URL says
