@@ -1,4 +1,5 @@
-"""The run history end to end: a real write app under gunicorn, a real Celery worker, a real broker.
+"""The run history end to end: a real write app under gunicorn, a real Celery worker, a real broker,
+on SQLite and on PostgreSQL.
 
 Runs are observed only through the admin API, as an operator would: a run from a write is
 recorded `ok` with the records it wrote, a run that fails on its source data is recorded
@@ -10,15 +11,18 @@ from __future__ import annotations
 import json
 import re
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import requests
 from click.testing import CliRunner
 
 from backdrop.cli import main
-from backdrop.testing import Stack, app_environment, start_app, start_worker, wait_until_up
+from backdrop.testing import Stack, app_environment, fresh_postgres_database, start_app, start_worker, wait_until_up
+from backdrop.testing_engines import support_for
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -39,17 +43,30 @@ RECORDS = [
 ]
 
 
-@pytest.fixture
-def write_url(tmp_path):
-    environ = app_environment(tmp_path, f"sqlite:///{tmp_path / 'runs.db'}", BACKDROP_ADMIN_TOKEN="runs-admin-token")
-    stack = Stack()
-    try:
-        write = stack.add(start_app("write", environ, tmp_path))
-        worker = stack.add(start_worker(environ, tmp_path))
-        wait_until_up([write])
-        yield write.url, worker, environ["BACKDROP_DATABASE_URL"]
-    finally:
-        stack.stop()
+@contextmanager
+def _database(engine: str, tmp_path: Path) -> Iterator[str]:
+    if engine == "sqlite":
+        yield f"sqlite:///{tmp_path / 'runs.db'}"
+        return
+    unavailable = support_for("postgres").unavailable()
+    if unavailable:
+        pytest.skip(f"SKIP postgres: {unavailable}")
+    with fresh_postgres_database(prefix="backdrop_test_runs") as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def write_url(request, tmp_path):
+    with _database(request.param, tmp_path) as database:
+        environ = app_environment(tmp_path, database, BACKDROP_ADMIN_TOKEN="runs-admin-token")
+        stack = Stack()
+        try:
+            write = stack.add(start_app("write", environ, tmp_path))
+            worker = stack.add(start_worker(environ, tmp_path))
+            wait_until_up([write])
+            yield write.url, worker, database
+        finally:
+            stack.stop()
 
 
 def _post(url: str, body, headers=ADMIN) -> requests.Response:
