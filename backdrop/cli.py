@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import click
 
-from backdrop.core import dashboards, registry, tokens, transforms
+from backdrop.core import dashboards, registry, tokens, transform_runs, transforms
 from backdrop.core.records import InvalidDate, parse_datetime
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import SchemaError, StorageError
@@ -282,6 +282,41 @@ _document_commands(transforms_group, transforms, "transform", "transform_id")
 _document_commands(dashboards_group, dashboards, "dashboard", "slug")
 
 
+def _tabbed(*fields: str, error: str | None) -> str:
+    """Fields on one line, separated by tabs, the error last when there is one."""
+    return "\t".join(fields + ((error,) if error else ()))
+
+
+@transforms_group.command("runs")
+@click.argument("transform_id")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many runs (newest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print every field of each run as JSON.")
+def transform_runs_command(transform_id: str, limit: int | None, as_json: bool) -> None:
+    """List a transform's runs, newest first: start, outcome, records written, trigger, time range, error."""
+    with _storage() as storage:
+        runs = transform_runs.runs_of(storage, transform_id, limit)
+    if as_json:
+        _echo_json(runs)
+        return
+    for run in runs:
+        click.echo(_tabbed(run["started_at"], run["outcome"], f"{run['records_written']} records", run["trigger"],
+                           f"{run['earliest']}..{run['latest']}", error=run["error"]))
+
+
+@transforms_group.command("status")
+def transforms_status() -> None:
+    """One line per transform: its id, its last run's outcome, when it started, records written, error."""
+    with _storage() as storage:
+        listed = transform_runs.with_last_runs(storage, transforms.list_all(storage))
+    for transform in listed:
+        last = transform["last_run"]
+        if last is None:
+            click.echo(_tabbed(transform["id"], "never run", error=None))
+        else:
+            click.echo(_tabbed(transform["id"], last["outcome"], last["started_at"],
+                               f"{last['records_written']} records", error=last["error"]))
+
+
 def _instant(ctx, param, value: str | None):
     if value is None:
         return None
@@ -298,7 +333,7 @@ def _instant(ctx, param, value: str | None):
 @click.option("--end", callback=_instant, help="Latest _timestamp (ISO 8601; default now).")
 def run_transforms(data_group: str, data_type: str, start, end) -> None:
     """Run the transforms of a data set now, in this process, and their chains after them."""
-    from backdrop.transformers.runner import run_chain
+    from backdrop.transformers.runner import ChainStopped, run_chain
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     with _storage() as storage:
@@ -306,9 +341,13 @@ def run_transforms(data_group: str, data_type: str, start, end) -> None:
         if config is None:
             raise click.ClickException(f"No data set for {data_group}/{data_type}")
         ran = False
-        for line in run_chain(storage, config.name, start, end or now, now):
-            click.echo(line)
-            ran = True
+        try:
+            for line in run_chain(storage, config.name, start, end or now, now,
+                                  runs_kept=Settings.from_env().transform_runs_kept):
+                click.echo(line)
+                ran = True
+        except ChainStopped as error:
+            raise click.ClickException(str(error)) from None
         if not ran:
             click.echo(f"no transforms for {data_group}/{data_type}")
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from backdrop.core import transform_runs
+
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PATH = "/_metrics"
@@ -84,12 +86,12 @@ def observe(metric: Metric, seconds: float, *labels: str) -> None:
 def transform_run(transform_type: str, source_errors: tuple[type[BaseException], ...]) -> Iterator[None]:
     """Count and time one transform run by its outcome: `ok`, `failed on source data` when
     it raises one of `source_errors`, else `error` (the task is retried when that can help)."""
-    started, outcome = time.perf_counter(), "error"
+    started, outcome = time.perf_counter(), transform_runs.ERROR
     try:
         yield
-        outcome = "ok"
+        outcome = transform_runs.OK
     except source_errors:
-        outcome = "failed on source data"
+        outcome = transform_runs.FAILED_ON_SOURCE_DATA
         raise
     finally:
         count(TRANSFORM_RUNS, transform_type, outcome)

@@ -264,6 +264,25 @@ CONFIG = {
 NEW_TOKEN = {"type": "object", "required": ["name", "bearer_token"],
              "properties": {"name": {"type": "string"}, "bearer_token": {"type": "string"}}}
 CONFLICT = {"409": _error("The name, or the (data_group, data_type) pair, is taken")}
+_TIME = {"type": "string", "format": "date-time"}
+_OUTCOME = {"enum": ["running", "ok", "failed on source data", "retrying", "error"]}
+RUN_SUMMARY = {
+    "type": "object", "required": ["outcome", "started_at", "ended_at", "records_written", "error"],
+    "properties": {"outcome": _OUTCOME, "started_at": _TIME, "ended_at": {"type": ["string", "null"]},
+                   "records_written": {"type": "integer"}, "error": {"type": ["string", "null"]}},
+}
+RUN = {
+    "type": "object",
+    "required": ["id", "transform_id", "data_set", "earliest", "latest", "trigger", *RUN_SUMMARY["required"]],
+    "properties": {"id": {"type": "string"}, "transform_id": {"type": "string"}, "data_set": {"type": "string"},
+                   "earliest": _TIME, "latest": _TIME, "trigger": {"enum": ["write", "manual", "command"]},
+                   **RUN_SUMMARY["properties"]},
+}
+TRANSFORM = {"type": "object", "properties": {"last_run": {
+    "oneOf": [{"type": "null"}, RUN_SUMMARY], "readOnly": True,
+    "description": "In GET answers: the newest run's summary (null: never run); ignored when sent back"}}}
+RUNS_LIMIT = {"name": "limit", "in": "query", "required": False, "description": "At most this many runs",
+              "schema": {"type": "string", "pattern": "^[0-9]+$"}}
 
 
 def _records_paths() -> dict:
@@ -347,7 +366,13 @@ def write_description() -> dict:
         }
     document["paths"] = {
         **_records_paths(), **data_sets,
-        **_admin_paths("transforms", "transform_id", {"type": "object"}, "transform"),
+        **_admin_paths("transforms", "transform_id", TRANSFORM, "transform"),
+        "/transforms/{transform_id}/runs": {
+            "parameters": [_path_parameter("transform_id", "The transform's transform_id")],
+            "get": {**_write("The transform's runs, newest first", "list_transform_runs", ADMIN_TOKEN,
+                             _json({"type": "array", "items": RUN}, "The runs kept (BACKDROP_TRANSFORM_RUNS_KEPT)")),
+                    "parameters": [RUNS_LIMIT]},
+        },
         **_admin_paths("dashboards", "slug", {"type": "object"}, "dashboard"),
         PATH: _openapi_route(),
         "/_metrics": _metrics_route(),

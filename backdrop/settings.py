@@ -39,6 +39,13 @@ def _whole_number(variable: str, text: str) -> int:
     return number
 
 
+def _at_least_one(variable: str, text: str) -> int:
+    number = _whole_number(variable, text)
+    if number < 1:
+        raise SettingsError(f"{variable} must be at least 1, not {number}")
+    return number
+
+
 _SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True,
                  "0": False, "false": False, "no": False, "off": False}
 
@@ -146,6 +153,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BACKDROP_AUTO_MIGRATE", "auto_migrate", "1", _switch,
             "apply pending schema migrations at start-up; with `0`, `false`, `no` or `off` a process "
             "refuses to start until `backdrop migrate` has applied them"),
+    Setting("BACKDROP_TRANSFORM_RUNS_KEPT", "transform_runs_kept", "100", _at_least_one,
+            "runs of each transform kept in the run history (older ones are deleted as new ones start)"),
 )
 
 # What each BACKDROP_ENV changes from the defaults above, written as an operator would export
@@ -180,6 +189,7 @@ class Settings:
     relay_after_commit: bool
     relay_interval: int
     auto_migrate: bool
+    transform_runs_kept: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":

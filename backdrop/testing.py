@@ -155,7 +155,7 @@ def fresh_postgres_database(server_url: str | None = None, prefix: str = "backdr
 
 
 def empty_postgres_database(url: str) -> None:
-    """Remove every record, configuration and document (the schema and sequence stay)."""
+    """Remove every record, configuration, document and transform run (the schema and sequence stay)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -165,6 +165,8 @@ def empty_postgres_database(url: str) -> None:
             conn.execute("TRUNCATE backdrop_records, backdrop_data_sets, backdrop_documents")
         if conn.execute("SELECT to_regclass('backdrop_transform_outbox') IS NOT NULL").fetchone()[0]:
             conn.execute("TRUNCATE backdrop_transform_outbox")
+        if conn.execute("SELECT to_regclass('backdrop_transform_runs') IS NOT NULL").fetchone()[0]:
+            conn.execute("TRUNCATE backdrop_transform_runs")
 
 
 def terminate_backends(database_url: str) -> int:

@@ -21,7 +21,7 @@ from backdrop.settings import Settings, SettingsError
 from backdrop.testing import Process, app_environment, fresh_postgres_database, start_app, wait_until_up
 from backdrop.write.app import create_app as create_write_app
 
-LATEST = MIGRATIONS[-1].version
+LATEST = MIGRATIONS[-1].version  # this release's schema version
 TOO_NEW = ("The database's schema is at version 9, newer than this release of Backdrop knows"
            f" (up to version {LATEST})")
 PENDING = "BACKDROP_AUTO_MIGRATE is off, so run `backdrop migrate` first."

@@ -44,6 +44,7 @@ def test_the_defaults_without_any_variable():
         relay_after_commit=True,
         relay_interval=30,
         auto_migrate=True,
+        transform_runs_kept=100,
     )
     assert settings.database_url.startswith("sqlite:////")  # an absolute path
 
@@ -96,6 +97,7 @@ def test_auto_migrate_switch(text, expected):
     ({"BACKDROP_MAX_BODY_BYTES": "1.5"}, "BACKDROP_MAX_BODY_BYTES must be a whole number, not '1.5'"),
     ({"BACKDROP_AUTO_MIGRATE": "maybe"},
      "BACKDROP_AUTO_MIGRATE must be one of 1, true, yes, on, 0, false, no, off, not 'maybe'"),
+    ({"BACKDROP_TRANSFORM_RUNS_KEPT": "0"}, "BACKDROP_TRANSFORM_RUNS_KEPT must be at least 1, not 0"),
 ])
 def test_a_bad_value_is_refused_naming_the_variable(environ, message):
     with pytest.raises(SettingsError) as refused:

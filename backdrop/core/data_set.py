@@ -24,6 +24,7 @@ from backdrop.core import transforms as _transforms
 from backdrop.core.registry import DataSetConfig
 from backdrop.core.storage.base import Storage, TransformRequest
 from backdrop.core.timeseries import to_instant
+from backdrop.core.transform_runs import MANUAL
 
 
 class RecordNotFound(LookupError):
@@ -145,7 +146,7 @@ class DataSet:
         count = len(_transforms.for_data_set(self.storage, self.config.data_group, self.config.data_type))
         if count:
             self.storage.request_transforms(TransformRequest(self.name, earliest, latest, created_at=utcnow(),
-                                                             request_id=self._request_id()))
+                                                             request_id=self._request_id(), trigger=MANUAL))
             self._committed(WriteKind.TRIGGER, (earliest, latest))
         return count
 

@@ -16,6 +16,7 @@ from backdrop.core.storage.base import Storage
 
 KIND = "transforms"
 KEYS = ("id", "type", "input", "query-parameters", "options", "output")
+READ_ONLY = ("last_run",)  # answered by GET (core/transform_runs.py), ignored when sent back
 ANY_GROUP = "*"
 
 
@@ -94,7 +95,7 @@ def validate(body, storage: Storage) -> dict:
     """The stored form of a transform object, or ConfigError / Missing naming the problem."""
     if not isinstance(body, dict):
         raise ConfigError("A transform must be a JSON object")
-    unknown = [key for key in body if key not in KEYS]
+    unknown = [key for key in body if key not in KEYS + READ_ONLY]
     if unknown:
         raise ConfigError(f"Unknown transform field: {unknown[0]}")
     task = _task(body)
@@ -149,7 +150,9 @@ def get(storage: Storage, transform_id: str) -> dict:
 
 
 def delete(storage: Storage, transform_id: str) -> None:
+    """Delete the transform and its run history (which nothing could read any more)."""
     documents.remove(storage, KIND, transform_id, f"No transform with id '{transform_id}'")
+    storage.delete_runs(transform_id)
 
 
 def list_all(storage: Storage) -> list[dict]:

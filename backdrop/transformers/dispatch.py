@@ -96,6 +96,7 @@ class Relay:
         try:
             self._app().send_task(
                 ENTRYPOINT, args=[entry.data_set, entry.earliest.isoformat(), entry.latest.isoformat()],
+                kwargs={"trigger": entry.trigger},
                 headers={REQUEST_ID_HEADER: entry.request_id} if entry.request_id else None)
             return True
         except Exception as error:  # any broker failure: the entry stays in the outbox

@@ -3,27 +3,31 @@
 The worker reads and writes through the core, not over HTTP to itself: its reads keep the
 query-syntax checks but skip the raw-query restrictions meant for public clients, and its
 writes go through full record validation like any client's. Celery tasks (worker.py) and
-the `backdrop transform` command both call `run`.
+the `backdrop transform` command both call `run`, and both record each run in the run
+history (core/transform_runs.py) with the helpers here.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from typing import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from backdrop.core import dashboards, registry
+from backdrop.core import dashboards, registry, transform_runs
 from backdrop.core.data_set import DataSet
-from backdrop.core.query import parse_query
-from backdrop.core.records import timestamp_bounds
+from backdrop.core.query import QueryError, parse_query
+from backdrop.core.records import BatchError, timestamp_bounds
 from backdrop.core.storage.base import Storage
 from backdrop.core.timeseries import PERIODS, as_utc
 from backdrop.core.transforms import for_data_set, output_of
 from backdrop.transformers.tasks import load_task
-from backdrop.transformers.tasks.util import TaskContext, add_fields, instant
+from backdrop.transformers.tasks.util import BadSourceData, TaskContext, add_fields, instant
 
 
 log = logging.getLogger(__name__)
+
+# A run failing with one of these failed on its source data: not retried, output left as it was.
+SOURCE_ERRORS = (BadSourceData, BatchError, QueryError)
 
 
 @dataclass(frozen=True)
@@ -132,17 +136,54 @@ def planned(storage: Storage, source: dict, visited: list[str]) -> list[dict]:
     return chosen
 
 
-def run_chain(storage: Storage, name: str, earliest: datetime, latest: datetime, now: datetime,
-              visited: list[str] | None = None) -> Iterator[str]:
+class ChainStopped(Exception):
+    """`run_chain` stopped: a transform failed on its source data (the message names it and why)."""
+
+
+def source_problem(error: Exception) -> str:
+    """A source-data failure on one line: a refused batch's problems joined, else the message."""
+    messages = getattr(error, "messages", None)
+    return "; ".join(map(str, messages)) if messages else str(error)
+
+
+def record_failure(storage: Storage, runs_kept: int, run: transform_runs.TransformRun, outcome: str,
+                   error: Exception) -> None:
+    """Record a failed attempt; the storage may be what failed, so a failure to record is only logged."""
+    try:
+        transform_runs.finished(storage, runs_kept, run, outcome, now(), error=f"{type(error).__name__}: {error}")
+    except Exception:
+        log.exception("could not record the %s run %s of transform %s", outcome, run.id, run.transform_id)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def run_chain(storage: Storage, name: str, earliest: datetime, latest: datetime, started: datetime,
+              visited: list[str] | None = None, *, runs_kept: int) -> Iterator[str]:
     """Run a data set's transforms and then their outputs' transforms, in this process.
 
     The synchronous twin of the worker's tasks, for operators (`backdrop transform`);
-    yields one line per transform run.
+    yields one line per transform run. Each run is recorded with the trigger `command`;
+    the first failure is recorded and raised, ChainStopped for bad source data (nothing
+    retries here).
     """
     visited = (visited or []) + [name]
     source = storage.get_data_set(name)
     for transform in planned(storage, source, visited):
-        outcome = run(storage, source, transform, earliest, latest, now)
+        entry = transform_runs.started(storage, runs_kept, transform_id=transform["id"], data_set=name,
+                                       earliest=earliest, latest=latest, trigger=transform_runs.COMMAND, now=now())
+        try:
+            outcome = run(storage, source, transform, earliest, latest, started)
+        except SOURCE_ERRORS as error:
+            problem = source_problem(error)
+            transform_runs.finished(storage, runs_kept, entry, transform_runs.FAILED_ON_SOURCE_DATA, now(),
+                                    error=problem)
+            raise ChainStopped(f"{transform['type']} {transform['id']} failed on its source data: {problem}") from error
+        except Exception as error:
+            record_failure(storage, runs_kept, entry, transform_runs.ERROR, error)
+            raise
+        transform_runs.finished(storage, runs_kept, entry, transform_runs.OK, now(), records_written=outcome.stored)
         yield f"{transform['type']} {transform['id']}: {outcome.stored} records into {outcome.output}"
         if outcome.bounds:
-            yield from run_chain(storage, outcome.output, *outcome.bounds, now, visited)
+            yield from run_chain(storage, outcome.output, *outcome.bounds, started, visited, runs_kept=runs_kept)

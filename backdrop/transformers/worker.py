@@ -49,7 +49,7 @@ def create_worker_app(settings: Settings, storage: Callable[[], Storage] | None 
     """The worker's Celery app with its tasks; `start_up` runs when a worker starts on it."""
     storage = storage or storage_opener(settings)
     app = make_celery(settings)
-    register_tasks(app, storage)
+    register_tasks(app, storage, runs_kept=settings.transform_runs_kept)
 
     timer = RelayTimer(Relay(settings, storage), settings.relay_interval)
 

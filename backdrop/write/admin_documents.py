@@ -6,9 +6,9 @@ command line.
 """
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 
-from backdrop.core import dashboards, registry, transforms
+from backdrop.core import dashboards, registry, transform_runs, transforms
 from backdrop.web import json_response
 from backdrop.write import admin, services
 
@@ -24,12 +24,21 @@ def create_transform():
 
 @blueprint.get("/transforms")
 def list_transforms():
-    return json_response(transforms.list_all(services.storage()))
+    storage = services.storage()
+    return json_response(transform_runs.with_last_runs(storage, transforms.list_all(storage)))
 
 
 @blueprint.get("/transforms/<transform_id>")
 def show_transform(transform_id: str):
-    return json_response(transforms.get(services.storage(), transform_id))
+    storage = services.storage()
+    return json_response(transform_runs.with_last_run(storage, transforms.get(storage, transform_id)))
+
+
+@blueprint.get("/transforms/<transform_id>/runs")
+def transform_runs_route(transform_id: str):
+    """The transform's run history, newest first (at most `limit` runs)."""
+    limit = transform_runs.parse_limit(request.args.get("limit"))
+    return json_response(transform_runs.runs_of(services.storage(), transform_id, limit))
 
 
 @blueprint.put("/transforms/<transform_id>")

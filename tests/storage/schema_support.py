@@ -105,7 +105,7 @@ NEXT = LATEST + 1  # the next release's first migration
 
 NOTES = Migration(NEXT, "add a table of notes", (
     "CREATE TABLE backdrop_notes (note TEXT NOT NULL)",
-    "INSERT INTO backdrop_notes (note) VALUES ('written by migration 3')",
+    f"INSERT INTO backdrop_notes (note) VALUES ('written by migration {NEXT}')",
 ))
 BROKEN = Migration(NEXT, "a migration that fails half way", (
     "CREATE TABLE backdrop_notes (note TEXT NOT NULL)",

@@ -50,7 +50,7 @@ def transform(storage):
 def sent(app, monkeypatch):
     """Tasks the worker would enqueue, recorded instead of sent to a broker."""
     calls = []
-    monkeypatch.setattr(app, "send_task", lambda name, args: calls.append((name, args)))
+    monkeypatch.setattr(app, "send_task", lambda name, args, kwargs=None: calls.append((name, args)))
     return calls
 
 
@@ -109,3 +109,72 @@ def test_a_run_that_stored_records_chains_to_the_outputs_transforms(storage, sen
     tasks[RUN_TRANSFORM].apply(args=["visas_transactions", created["id"], EARLY, LATE, ["visas_transactions"]]).get()
     assert sent == [(ENTRYPOINT, ["visas_debugged", moment.isoformat(), moment.isoformat(),
                                   ["visas_transactions", "visas_debugged"]])]
+
+
+# --- the run history ------------------------------------------------------------------------
+
+
+def _runs(storage, transform):
+    return [(run.outcome, run.trigger, run.records_written, run.error) for run in storage.list_runs(transform["id"])]
+
+
+def test_a_run_is_recorded_ok_with_the_records_it_wrote_and_its_trigger(storage, transform, sent, monkeypatch, tasks):
+    monkeypatch.setattr(runner, "run", lambda *args: runner.Outcome("visas_debugged", 3, None))
+    tasks[RUN_TRANSFORM].apply(args=["visas_transactions", transform["id"], EARLY, LATE, ["visas_transactions"]],
+                               kwargs={"trigger": "manual"}).get()
+    assert _runs(storage, transform) == [("ok", "manual", 3, None)]
+    [run] = storage.list_runs(transform["id"])
+    assert (run.data_set, run.earliest.isoformat(), run.latest.isoformat()) == ("visas_transactions", EARLY, LATE)
+    assert run.started_at <= run.ended_at
+
+
+def test_the_entry_task_passes_its_trigger_to_every_run(storage, transform, app, monkeypatch, tasks):
+    calls = []
+    monkeypatch.setattr(app, "send_task", lambda name, args, kwargs=None: calls.append(kwargs))
+    tasks[ENTRYPOINT].apply(args=["visas_transactions", EARLY, LATE], kwargs={"trigger": "manual"}).get()
+    tasks[ENTRYPOINT].apply(args=["visas_transactions", EARLY, LATE]).get()
+    assert calls == [{"trigger": "manual"}, {"trigger": "write"}]
+
+
+def test_a_run_failing_on_its_source_data_is_recorded_so_whatever_celery_says(storage, transform, monkeypatch, tasks):
+    def failing(*args):
+        raise BadSourceData("rate must be a number, not 'many'")
+
+    monkeypatch.setattr(runner, "run", failing)
+    result = tasks[RUN_TRANSFORM].apply(args=["visas_transactions", transform["id"], EARLY, LATE, ["visas_transactions"]])
+    assert result.state == "SUCCESS"
+    assert _runs(storage, transform) == [("failed on source data", "write", 0, "rate must be a number, not 'many'")]
+
+
+def test_a_retried_run_is_one_entry_retrying_until_the_last_retry_fails_as_error(storage, transform, monkeypatch,
+                                                                                 tasks):
+    seen = []
+
+    def failing(*args):
+        seen.append(_runs(storage, transform))
+        raise StorageError("database is gone")
+
+    saved, save = [], storage.save_run
+    monkeypatch.setattr(storage, "save_run", lambda run, keep: saved.append(run.outcome) or save(run, keep))
+    monkeypatch.setattr(runner, "run", failing)
+    result = tasks[RUN_TRANSFORM].apply(args=["visas_transactions", transform["id"], EARLY, LATE, ["visas_transactions"]])
+    with pytest.raises(StorageError):
+        result.get()
+    assert saved == ["running", "retrying"] * 5 + ["running", "error"]
+    assert seen[0] == [("running", "write", 0, None)]
+    assert seen[1] == [("running", "write", 0, None)]  # the retry runs again under the same entry
+    assert _runs(storage, transform) == [("error", "write", 0, "StorageError: database is gone")]
+
+
+def test_a_retried_run_that_then_succeeds_ends_ok(storage, transform, monkeypatch, tasks):
+    attempts = []
+
+    def flaky(*args):
+        attempts.append(_runs(storage, transform))
+        if len(attempts) == 1:
+            raise StorageError("database is gone")
+        return runner.Outcome("visas_debugged", 1, None)
+
+    monkeypatch.setattr(runner, "run", flaky)
+    tasks[RUN_TRANSFORM].apply(args=["visas_transactions", transform["id"], EARLY, LATE, ["visas_transactions"]]).get()
+    assert _runs(storage, transform) == [("ok", "write", 1, None)]

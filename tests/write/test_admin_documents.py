@@ -16,8 +16,8 @@ def test_a_transform_is_created_with_an_id_and_its_task_name(client, dinosaurs):
     assert response.status_code == 201
     created = response.json
     assert created["type"] == "rate" and isinstance(created["id"], str)
-    assert client.get(f"/transforms/{created['id']}", headers=ADMIN).json == created
-    assert client.get("/transforms", headers=ADMIN).json == [created]
+    assert client.get(f"/transforms/{created['id']}", headers=ADMIN).json == {**created, "last_run": None}
+    assert client.get("/transforms", headers=ADMIN).json == [{**created, "last_run": None}]
 
 
 def test_transforms_need_the_admin_token(client, dinosaurs):

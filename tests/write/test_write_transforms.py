@@ -23,7 +23,7 @@ def test_a_post_requests_transforms_over_the_batchs_timestamps(client, tmp_path,
     assert queued_tasks(tmp_path) == [{
         "task": "backdrop.entrypoint",
         "args": ["dinosaurs", "2014-01-01T09:00:00+00:00", "2014-01-02T00:00:00+00:00"],
-        "kwargs": {},
+        "kwargs": {"trigger": "write"},
     }]
 
 
@@ -92,6 +92,7 @@ def test_the_transform_endpoint_requests_the_given_range(client, tmp_path, dinos
     assert [task["args"] for task in queued_tasks(tmp_path)] == [
         ["dinosaurs", "2014-12-17T00:00:00+00:00", "2015-03-20T00:00:00+00:00"]]
     assert storage.unsent_transform_requests(10) == []
+    assert [task["kwargs"] for task in queued_tasks(tmp_path)] == [{"trigger": "manual"}]
 
 
 def test_the_endpoint_of_a_data_set_without_transforms_queues_nothing(client, tmp_path, dinosaurs, storage):

@@ -242,12 +242,51 @@ class TransformRequest:
     request_id: str | None = None
     id: Any = None
     attempts: int = 0
+    trigger: str = "write"  # what asked: a write, or `manual` (the trigger route); see core/transform_runs.py
 
 
 SENT_REQUESTS_KEPT = timedelta(hours=1)
 """How long a sent outbox entry is kept (for an operator looking at the table) before an
 engine prunes it, when it next marks entries sent: the table holds the unsent entries plus
 about an hour of sent ones."""
+
+
+@dataclass(frozen=True)
+class TransformRun:
+    """One run of a transform, as the run history keeps it (core/transform_runs.py writes them).
+
+    `id` is stable across the retries of one Celery task, so a retried run updates its own
+    entry instead of adding one per attempt. Times are timezone-aware UTC datetimes;
+    `ended_at` is None while the run is running.
+    """
+
+    id: str
+    transform_id: str
+    data_set: str
+    earliest: datetime
+    latest: datetime
+    trigger: str
+    started_at: datetime
+    outcome: str
+    ended_at: datetime | None = None
+    records_written: int = 0
+    error: str | None = None
+
+    _TIMES = ("earliest", "latest", "started_at", "ended_at")
+
+    def as_json(self) -> dict:
+        """The run as the admin API answers it (times as ISO strings); engines store this."""
+        body = {key: getattr(self, key) for key in self.__dataclass_fields__}
+        for key in self._TIMES:
+            body[key] = None if body[key] is None else body[key].isoformat()
+        return body
+
+    @classmethod
+    def from_json(cls, body: dict) -> "TransformRun":
+        values = dict(body)
+        for key in cls._TIMES:
+            values[key] = None if values.get(key) is None else datetime.fromisoformat(values[key])
+        return cls(**values)
 
 
 class UnsupportedQuery(StorageError):
@@ -358,6 +397,29 @@ class Storage(ABC):
     def oldest_unsent_transform_request(self) -> datetime | None:
         """`created_at` of the oldest unsent entry (None when every entry was sent): how far
         behind the relay is, for readiness checks."""
+
+    # --- transform runs (core/transform_runs.py) -------------------------------------------
+
+    @abstractmethod
+    def save_run(self, run: TransformRun, keep: int) -> None:
+        """Store a run, replacing the one with the same id (its outcome changed).
+
+        Inserting a new run also deletes that transform's runs beyond the newest `keep`
+        (newest: latest `started_at`, then greatest id), in the same transaction, so the
+        history stays bounded without a clean-up job.
+        """
+
+    @abstractmethod
+    def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
+        """The transform's runs, newest first (see save_run), at most `limit` (None, or 1 or more) of them."""
+
+    @abstractmethod
+    def last_runs(self) -> dict[str, TransformRun]:
+        """The newest run of every transform that has one, by transform id."""
+
+    @abstractmethod
+    def delete_runs(self, transform_id: str) -> int:
+        """Forget every run of a transform (it was deleted); how many there were."""
 
     # --- records -------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from .base import (
     Storage,
     TimeRange,
     TransformRequest,
+    TransformRun,
     record_size,
 )
 from .migrations import Migrated, Migration
@@ -131,6 +132,7 @@ class MemoryStorage(Storage):
         self._failures: dict[tuple[str, int], int] = {}
         self._outbox: dict[int, tuple[TransformRequest, datetime | None]] = {}  # id -> (entry, sent_at)
         self._outbox_ids = itertools.count(1)
+        self._runs: dict[str, TransformRun] = {}
 
     @classmethod
     def from_url(cls, url: str, **_options) -> "MemoryStorage":
@@ -146,6 +148,7 @@ class MemoryStorage(Storage):
             self._records.clear()
             self._versions.clear()
             self._outbox.clear()
+            self._runs.clear()
 
     # --- schema versions: nothing outlives the process, so the schema is always current ---
 
@@ -299,6 +302,36 @@ class MemoryStorage(Storage):
         with self._lock:
             unsent = self._unsent()
             return unsent[0].created_at if unsent else None
+
+    # --- transform runs --------------------------------------------------------------------
+
+    def save_run(self, run: TransformRun, keep: int) -> None:
+        with self._lock:
+            new = run.id not in self._runs
+            self._runs[run.id] = run
+            if new:
+                for old in self._newest_first(run.transform_id)[keep:]:
+                    del self._runs[old.id]
+
+    def _newest_first(self, transform_id: str) -> list[TransformRun]:
+        runs = [run for run in self._runs.values() if run.transform_id == transform_id]
+        return sorted(runs, key=lambda run: (run.started_at, run.id), reverse=True)
+
+    def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
+        with self._lock:
+            return self._newest_first(transform_id)[:limit]
+
+    def last_runs(self) -> dict[str, TransformRun]:
+        with self._lock:
+            return {transform_id: self._newest_first(transform_id)[0]
+                    for transform_id in {run.transform_id for run in self._runs.values()}}
+
+    def delete_runs(self, transform_id: str) -> int:
+        with self._lock:
+            gone = [run.id for run in self._runs.values() if run.transform_id == transform_id]
+            for run_id in gone:
+                del self._runs[run_id]
+            return len(gone)
 
     # --- records -------------------------------------------------------------------------
 

@@ -64,13 +64,14 @@ from .base import (
     Storage,
     StorageError,
     TransformRequest,
+    TransformRun,
 )
 from .migrations import VersionedSchema, start_up
 from .rows import local_offsets
 from .mongo_codec import CODEC_OPTIONS, prepare
 from .mongo_pipeline import aggregate_pipeline, decode_aggregate, find_pipeline, last_updated_pipeline
-from .mongo_schema import (COUNTERS, DATA_SETS, DOCUMENTS, FAILURES, MIGRATIONS, OUTBOX, RECORDS, VERSION_COUNTER,
-                           MongoSchemaStore)
+from .mongo_schema import (COUNTERS, DATA_SETS, DOCUMENTS, FAILURES, MIGRATIONS, OUTBOX, RECORDS, RUNS,
+                           VERSION_COUNTER, MongoSchemaStore)
 
 EXAMPLE_URL = "mongodb://HOST:PORT/DBNAME?replicaSet=rs0"
 SERVER_SELECTION_MS = 10_000  # how long a first use waits for the server, unless the URL says
@@ -328,7 +329,7 @@ class MongoStorage(VersionedSchema, Storage):
                 [("created_at", 1), ("_id", 1)]).limit(limit))
         return [TransformRequest(entry["data_set"], from_micros(entry["earliest"]), from_micros(entry["latest"]),
                                  from_micros(entry["created_at"]), entry["request_id"], entry["_id"],
-                                 entry["attempts"])
+                                 entry["attempts"], entry["trigger"])
                 for entry in found]
 
     def mark_transform_requests(self, ids: Sequence, *, sent: bool, now: datetime) -> None:
@@ -346,6 +347,38 @@ class MongoStorage(VersionedSchema, Storage):
             found = list(self._database()[OUTBOX].find({"sent_at": None}, {"created_at": 1}).sort(
                 [("created_at", 1), ("_id", 1)]).limit(1))
         return from_micros(found[0]["created_at"]) if found else None
+
+    # --- transform runs --------------------------------------------------------------------
+
+    def save_run(self, run: TransformRun, keep: int) -> None:
+        def work(database: Database, session: ClientSession) -> None:
+            runs = database[RUNS]
+            found = runs.find_one_and_replace(
+                {"_id": run.id}, {"transform_id": run.transform_id, "started_at": micros(run.started_at),
+                                  "body": orjson.dumps(run.as_json()).decode()}, upsert=True, session=session)
+            if found is None:  # a new run: drop what falls beyond the newest `keep`
+                older = runs.find({"transform_id": run.transform_id}, {"_id": 1}, session=session).sort(
+                    [("started_at", -1), ("_id", -1)]).skip(keep)
+                runs.delete_many({"_id": {"$in": [document["_id"] for document in older]}}, session=session)
+
+        self._write(work)
+
+    def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
+        with _translated():
+            found = self._database()[RUNS].find({"transform_id": transform_id}, {"body": 1}).sort(
+                [("started_at", -1), ("_id", -1)]).limit(limit or 0)
+            return [TransformRun.from_json(orjson.loads(document["body"])) for document in found]
+
+    def last_runs(self) -> dict[str, TransformRun]:
+        with _translated():
+            found = self._database()[RUNS].aggregate([
+                {"$sort": {"transform_id": 1, "started_at": -1, "_id": -1}},
+                {"$group": {"_id": "$transform_id", "body": {"$first": "$body"}}}])
+            return {document["_id"]: TransformRun.from_json(orjson.loads(document["body"])) for document in found}
+
+    def delete_runs(self, transform_id: str) -> int:
+        with _translated():
+            return self._database()[RUNS].delete_many({"transform_id": transform_id}).deleted_count
 
     # --- records -------------------------------------------------------------------------
 
@@ -424,7 +457,7 @@ def _outbox_entry(request: TransformRequest) -> dict:
     """The outbox document of a transform request, unsent."""
     return {"data_set": request.data_set, "earliest": micros(request.earliest), "latest": micros(request.latest),
             "created_at": micros(request.created_at), "request_id": request.request_id, "attempts": 0,
-            "sent_at": None}
+            "trigger": request.trigger, "sent_at": None}
 
 
 def _stream(cursor) -> Iterator[dict]:

@@ -33,6 +33,7 @@ from .migrations import Migration, check_order
 RECORDS, DATA_SETS, DOCUMENTS, COUNTERS = "records", "data_sets", "documents", "counters"
 FAILURES = "auth_failures"
 OUTBOX = "transform_outbox"
+RUNS = "transform_runs"
 VERSIONS, LOCK = "schema_versions", "schema_lock"
 VERSION_COUNTER = "version"  # `_id` of the counter document of the database-wide version sequence
 LEASE = timedelta(minutes=5)  # longest a migrating process may hold the lock
@@ -93,14 +94,26 @@ OUTBOX_STEPS: dict[str, Callable[[Database], None]] = {
     "index the transform outbox by sending time and age": _index_outbox,
 }
 
+
+def _index_runs(database: Database) -> None:
+    database[RUNS].create_index([("transform_id", ASCENDING), ("started_at", ASCENDING), ("_id", ASCENDING)],
+                                name="transform_start")
+
+
+RUN_STEPS: dict[str, Callable[[Database], None]] = {
+    "index transform runs by transform and start": _index_runs,
+}
+
 MIGRATIONS = check_order((
     Migration(1, "create the indexes of records, data sets and documents, and the version counter",
               tuple(STEPS)),
     Migration(2, "store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address", tuple(TOKEN_STEPS)),
     Migration(3, "keep an outbox of transform requests, written with the records they concern", tuple(OUTBOX_STEPS)),
+    Migration(4, "keep a history of transform runs", tuple(RUN_STEPS)),
 ))
 STEPS.update(TOKEN_STEPS)
 STEPS.update(OUTBOX_STEPS)
+STEPS.update(RUN_STEPS)
 
 
 class MongoSchemaStore:

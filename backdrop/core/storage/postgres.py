@@ -38,6 +38,7 @@ from .base import (
     Storage,
     StorageError,
     TransformRequest,
+    TransformRun,
     UnsupportedQuery,
 )
 from .migrations import VersionedSchema, start_up
@@ -304,10 +305,10 @@ class PostgresStorage(VersionedSchema, Storage):
     @staticmethod
     def _add_request(conn: psycopg.Connection, request: TransformRequest) -> None:
         conn.execute(
-            "INSERT INTO backdrop_transform_outbox (data_set, earliest, latest, created_at, request_id)"
-            " VALUES (%s, %s, %s, %s, %s)",
+            "INSERT INTO backdrop_transform_outbox (data_set, earliest, latest, created_at, request_id, trigger)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
             (request.data_set, request.earliest, request.latest, request.created_at,
-             None if request.request_id is None else escape(request.request_id)))
+             None if request.request_id is None else escape(request.request_id), request.trigger))
 
     @_retried
     def request_transforms(self, request: TransformRequest) -> None:
@@ -318,12 +319,12 @@ class PostgresStorage(VersionedSchema, Storage):
     def unsent_transform_requests(self, limit: int) -> list[TransformRequest]:
         with self._transaction() as conn:
             rows = conn.execute(
-                "SELECT id, data_set, earliest, latest, created_at, request_id, attempts"
+                "SELECT id, data_set, earliest, latest, created_at, request_id, attempts, trigger"
                 " FROM backdrop_transform_outbox WHERE sent_at IS NULL ORDER BY created_at, id LIMIT %s",
                 (limit,)).fetchall()
         return [TransformRequest(data_set, as_utc(earliest), as_utc(latest), as_utc(created_at),
-                                 None if request_id is None else unescape(request_id), entry_id, attempts)
-                for entry_id, data_set, earliest, latest, created_at, request_id, attempts in rows]
+                                 None if request_id is None else unescape(request_id), entry_id, attempts, trigger)
+                for entry_id, data_set, earliest, latest, created_at, request_id, attempts, trigger in rows]
 
     @_retried
     def mark_transform_requests(self, ids: Sequence, *, sent: bool, now: datetime) -> None:
@@ -340,6 +341,41 @@ class PostgresStorage(VersionedSchema, Storage):
     def oldest_unsent_transform_request(self) -> datetime | None:
         oldest = self._one("SELECT MIN(created_at) FROM backdrop_transform_outbox WHERE sent_at IS NULL", ())
         return None if oldest is None else as_utc(oldest)
+
+    # --- transform runs --------------------------------------------------------------------
+
+    @_retried
+    def save_run(self, run: TransformRun, keep: int) -> None:
+        with self._transaction() as conn:
+            new = conn.execute(
+                "INSERT INTO backdrop_transform_runs (id, transform_id, started_at, body)"
+                " VALUES (%s, %s, %s, %s::jsonb) ON CONFLICT (id) DO UPDATE SET started_at = EXCLUDED.started_at,"
+                " body = EXCLUDED.body RETURNING (xmax = 0)",
+                (escape(run.id), escape(run.transform_id), run.started_at, stored_json(run.as_json()))).fetchone()[0]
+            if new:
+                conn.execute(
+                    "DELETE FROM backdrop_transform_runs WHERE transform_id = %s AND id NOT IN (SELECT id FROM"
+                    " backdrop_transform_runs WHERE transform_id = %s ORDER BY started_at DESC, id COLLATE \"C\" DESC"
+                    " LIMIT %s)", (escape(run.transform_id), escape(run.transform_id), keep))
+
+    @_retried
+    def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
+        bodies = self._column("SELECT body FROM backdrop_transform_runs WHERE transform_id = %s"
+                              ' ORDER BY started_at DESC, id COLLATE "C" DESC LIMIT %s', (escape(transform_id), limit))
+        return [TransformRun.from_json(body) for body in bodies]
+
+    @_retried
+    def last_runs(self) -> dict[str, TransformRun]:
+        bodies = self._column("SELECT DISTINCT ON (transform_id) body FROM backdrop_transform_runs"
+                              ' ORDER BY transform_id, started_at DESC, id COLLATE "C" DESC', ())
+        runs = [TransformRun.from_json(body) for body in bodies]
+        return {run.transform_id: run for run in runs}
+
+    @_retried
+    def delete_runs(self, transform_id: str) -> int:
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM backdrop_transform_runs WHERE transform_id = %s",
+                                (escape(transform_id),)).rowcount
 
     # --- records ---------------------------------------------------------------------------
 

@@ -74,12 +74,22 @@ MIGRATIONS = check_order((
             latest TIMESTAMPTZ NOT NULL,
             created_at TIMESTAMPTZ NOT NULL,
             request_id TEXT NULL,
+            trigger TEXT NOT NULL DEFAULT 'write',
             attempts INT NOT NULL DEFAULT 0,
             sent_at TIMESTAMPTZ NULL)""",
         "CREATE INDEX IF NOT EXISTS backdrop_transform_outbox_unsent"
         " ON backdrop_transform_outbox (created_at, id) WHERE sent_at IS NULL",
         "CREATE INDEX IF NOT EXISTS backdrop_transform_outbox_sent"
         " ON backdrop_transform_outbox (sent_at) WHERE sent_at IS NOT NULL",
+    )),
+    Migration(4, "keep a history of transform runs", (
+        """CREATE TABLE IF NOT EXISTS backdrop_transform_runs (
+            id TEXT PRIMARY KEY,
+            transform_id TEXT NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL,
+            body JSONB NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS backdrop_transform_runs_start"
+        " ON backdrop_transform_runs (transform_id, started_at, id)",
     )),
 ))
 

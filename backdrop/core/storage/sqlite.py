@@ -36,6 +36,7 @@ from .base import (
     Storage,
     StorageError,
     TransformRequest,
+    TransformRun,
     record_size,
 )
 from .migrations import VersionedSchema, start_up
@@ -300,10 +301,10 @@ class SQLiteStorage(VersionedSchema, Storage):
     @staticmethod
     def _add_request(connection: sqlite3.Connection, request: TransformRequest) -> None:
         connection.execute(
-            "INSERT INTO transform_outbox (data_set, earliest, latest, created_at, request_id)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO transform_outbox (data_set, earliest, latest, created_at, request_id, trigger)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (request.data_set, micros(request.earliest), micros(request.latest), micros(request.created_at),
-             request.request_id))
+             request.request_id, request.trigger))
 
     def request_transforms(self, request: TransformRequest) -> None:
         with self._write() as connection:
@@ -311,11 +312,11 @@ class SQLiteStorage(VersionedSchema, Storage):
 
     def unsent_transform_requests(self, limit: int) -> list[TransformRequest]:
         rows = self._read(
-            "SELECT id, data_set, earliest, latest, created_at, request_id, attempts FROM transform_outbox"
+            "SELECT id, data_set, earliest, latest, created_at, request_id, attempts, trigger FROM transform_outbox"
             " WHERE sent_at IS NULL ORDER BY created_at, id LIMIT ?", (limit,))
         return [TransformRequest(data_set, from_micros(earliest), from_micros(latest), from_micros(created_at),
-                                 request_id, entry_id, attempts)
-                for entry_id, data_set, earliest, latest, created_at, request_id, attempts in rows]
+                                 request_id, entry_id, attempts, trigger)
+                for entry_id, data_set, earliest, latest, created_at, request_id, attempts, trigger in rows]
 
     def mark_transform_requests(self, ids: Sequence, *, sent: bool, now: datetime) -> None:
         sent_at = micros(now) if sent else None
@@ -330,6 +331,36 @@ class SQLiteStorage(VersionedSchema, Storage):
     def oldest_unsent_transform_request(self) -> datetime | None:
         [(oldest,)] = self._read("SELECT MIN(created_at) FROM transform_outbox WHERE sent_at IS NULL")
         return None if oldest is None else from_micros(oldest)
+
+    # --- transform runs --------------------------------------------------------------------
+
+    def save_run(self, run: TransformRun, keep: int) -> None:
+        with self._write() as connection:
+            new = connection.execute("SELECT 1 FROM transform_runs WHERE id = ?", (run.id,)).fetchone() is None
+            connection.execute(
+                "INSERT OR REPLACE INTO transform_runs (id, transform_id, started_at, body) VALUES (?, ?, ?, ?)",
+                (run.id, run.transform_id, micros(run.started_at), orjson.dumps(run.as_json()).decode()))
+            if new:
+                connection.execute(
+                    "DELETE FROM transform_runs WHERE transform_id = ? AND id NOT IN (SELECT id FROM"
+                    " transform_runs WHERE transform_id = ? ORDER BY started_at DESC, id DESC LIMIT ?)",
+                    (run.transform_id, run.transform_id, keep))
+
+    def list_runs(self, transform_id: str, limit: int | None = None) -> list[TransformRun]:
+        rows = self._read("SELECT body FROM transform_runs WHERE transform_id = ?"
+                          " ORDER BY started_at DESC, id DESC LIMIT ?",
+                          (transform_id, -1 if limit is None else limit))
+        return [TransformRun.from_json(orjson.loads(body)) for (body,) in rows]
+
+    def last_runs(self) -> dict[str, TransformRun]:
+        rows = self._read("SELECT body FROM (SELECT body, ROW_NUMBER() OVER (PARTITION BY transform_id"
+                          " ORDER BY started_at DESC, id DESC) AS place FROM transform_runs) WHERE place = 1")
+        runs = [TransformRun.from_json(orjson.loads(body)) for (body,) in rows]
+        return {run.transform_id: run for run in runs}
+
+    def delete_runs(self, transform_id: str) -> int:
+        with self._write() as connection:
+            return connection.execute("DELETE FROM transform_runs WHERE transform_id = ?", (transform_id,)).rowcount
 
     # --- records -------------------------------------------------------------------------
 

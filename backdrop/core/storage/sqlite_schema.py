@@ -73,12 +73,21 @@ MIGRATIONS = check_order((
                latest INTEGER NOT NULL,
                created_at INTEGER NOT NULL,
                request_id TEXT,
+               trigger TEXT NOT NULL DEFAULT 'write',
                attempts INTEGER NOT NULL DEFAULT 0,
                sent_at INTEGER)""",
         "CREATE INDEX IF NOT EXISTS transform_outbox_unsent ON transform_outbox (created_at, id)"
         " WHERE sent_at IS NULL",
         "CREATE INDEX IF NOT EXISTS transform_outbox_sent ON transform_outbox (sent_at)"
         " WHERE sent_at IS NOT NULL",
+    )),
+    Migration(4, "keep a history of transform runs", (
+        """CREATE TABLE IF NOT EXISTS transform_runs (
+               id TEXT PRIMARY KEY,
+               transform_id TEXT NOT NULL,
+               started_at INTEGER NOT NULL,
+               body TEXT NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS transform_runs_by_start ON transform_runs (transform_id, started_at, id)",
     )),
 ))
 
