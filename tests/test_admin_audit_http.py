@@ -70,7 +70,8 @@ def test_admin_calls_of_the_original_clients_and_transform_rules(apps):
     assert refused.status_code == 400 and "options.mapped-attribute 'browser-group'" in refused.json()["message"]
 
     transforms = _send("GET", write_url + "/data-sets/visas_transactions/transform", ADMIN)
-    assert (transforms.status_code, transforms.json()) == (200, [transform])
+    shown = _send("GET", write_url + f"/transforms/{transform['id']}", ADMIN).json()  # with its last_run
+    assert (transforms.status_code, transforms.json()) == (200, [shown])
     dashboards = _send("GET", write_url + "/data-sets/visas_transactions/dashboard", ADMIN)
     assert [d["slug"] for d in dashboards.json()] == ["visas"]
     assert _send("GET", write_url + "/data-sets/nope/transform", ADMIN).status_code == 404

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from backdrop.core import dashboards, registry, transforms
+from backdrop.core import dashboards, registry, transform_runs, transforms
 from backdrop.web import ApiError, json_response
 from backdrop.write import body, services
 from backdrop.write.auth import require_admin_token
@@ -62,8 +62,10 @@ def show_data_set(name: str):
 def data_set_transforms(name: str):
     """The transforms whose input is this data set (its group or `*`): the call the original's
     client library (`AdminAPI.get_data_set_transforms`) and transform worker make."""
-    config = registry.require(services.storage(), name)
-    return json_response(transforms.for_data_set(services.storage(), config.data_group, config.data_type))
+    storage = services.storage()
+    config = registry.require(storage, name)
+    return json_response(transform_runs.with_last_runs(
+        storage, transforms.for_data_set(storage, config.data_group, config.data_type)))
 
 
 @blueprint.get("/data-sets/<name>/dashboard")

@@ -88,7 +88,7 @@ def test_the_next_release_migrates_an_old_database_keeping_its_data(at_version_1
     assert newer.pending_migrations() == [NOTES]
     assert newer.get_record("ds", "kept")["note"] == "before the upgrade"  # first use migrates
     assert recorded_versions(at_version_1) == ALL + [NEXT]
-    assert sql(at_version_1, "SELECT note FROM backdrop_notes") == [("written by migration 3",)]
+    assert sql(at_version_1, "SELECT note FROM backdrop_notes") == [(f"written by migration {NEXT}",)]
     newer.close()
 
 
@@ -107,7 +107,7 @@ def test_with_auto_migrate_off_the_next_release_refuses_then_migrate_works(at_ve
 def test_a_schema_newer_than_the_code_is_always_refused(at_version_1, auto_migrate):
     record_version(at_version_1, NEXT + 4)
     engine = _open(at_version_1, auto_migrate=auto_migrate)
-    expected = ("The database's schema is at version 7, newer than this release of Backdrop knows"
+    expected = (f"The database's schema is at version {NEXT + 4}, newer than this release of Backdrop knows"
                 f" (up to version {LATEST})")
     for attempt in (engine.list_data_sets, engine.pending_migrations, engine.migrate):
         with pytest.raises(SchemaTooNew) as refused:
@@ -115,7 +115,7 @@ def test_a_schema_newer_than_the_code_is_always_refused(at_version_1, auto_migra
         assert str(refused.value).startswith(expected)
     assert engine.schema_version() == NEXT + 4
     engine.close()
-    assert recorded_versions(at_version_1) == ALL + [7]
+    assert recorded_versions(at_version_1) == ALL + [NEXT + 4]
 
 
 def test_an_older_release_refuses_a_database_the_next_one_migrated(at_version_1):
