@@ -165,6 +165,24 @@ def _read_operations(summary: str, operation: str, parameters: list[dict]) -> di
 
 STATUS_ANSWER = {"type": "object", "required": ["status", "message"],
                  "properties": {"status": {"const": "ok"}, "message": {"type": "string"}}}
+READINESS = {
+    "type": "object", "required": ["status", "message", "checks"],
+    "properties": {
+        "status": {"enum": ["ok", "error"]},
+        "message": {"type": "string"},
+        "checks": {"type": "object", "description": "each check's answer: `ok`, or what is wrong",
+                   "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+def _ready_route(checked: str) -> dict:
+    return {"get": {
+        "summary": f"Whether the app can work now: {checked}", "operationId": "ready",
+        "responses": {"200": _json(READINESS, "Ready"),
+                      "503": _json(READINESS, "Not ready: the message says why", RETRY_AFTER)}}}
+
+
 FRESHNESS = {
     "type": "object", "required": ["status", "message", "data_sets"],
     "properties": {
@@ -193,6 +211,7 @@ def read_description() -> dict:
         "/_status/data-sets": {"get": {
             "summary": "Data sets not updated within their max_age_expected", "operationId": "freshness",
             "responses": {"200": _json(FRESHNESS, "The late data sets, if any"), "503": UNAVAILABLE}}},
+        "/_status/ready": _ready_route("the database answers with the schema this release expects"),
         PATH: _openapi_route(),
         "/_metrics": _metrics_route(),
     }
@@ -290,6 +309,8 @@ def _records_paths() -> dict:
     return {
         "/_status": {"get": {"summary": "The process serves", "operationId": "status",
                              "responses": {"200": _json(STATUS_ANSWER, "Up")}}},
+        "/_status/ready": _ready_route("the database, the task broker, and no transform request waiting"
+                                      " unsent in the outbox longer than BACKDROP_OUTBOX_MAX_AGE"),
         "/data/{data_group}/{data_type}": {
             "parameters": [GROUP, TYPE],
             "post": _write("Append records", "post_records", DATA_SET_TOKEN, OK_ANSWER, RECORDS),

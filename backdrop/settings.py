@@ -150,6 +150,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BACKDROP_RELAY_INTERVAL", "relay_interval", "30", _whole_number,
             "seconds between two runs of the worker's relay, which sends every transform request still in "
             "the outbox (it also runs when the worker starts; 0: only then)"),
+    Setting("BACKDROP_OUTBOX_MAX_AGE", "outbox_max_age", "300", _at_least_one,
+            "seconds a transform request may wait unsent in the outbox before the write app's "
+            "`/_status/ready` answers 503 (the relay cannot reach the broker)"),
     Setting("BACKDROP_AUTO_MIGRATE", "auto_migrate", "1", _switch,
             "apply pending schema migrations at start-up; with `0`, `false`, `no` or `off` a process "
             "refuses to start until `backdrop migrate` has applied them"),
@@ -188,6 +191,7 @@ class Settings:
     token_failures: int
     relay_after_commit: bool
     relay_interval: int
+    outbox_max_age: int
     auto_migrate: bool
     transform_runs_kept: int
 

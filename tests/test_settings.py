@@ -43,6 +43,7 @@ def test_the_defaults_without_any_variable():
         token_failures=20,
         relay_after_commit=True,
         relay_interval=30,
+        outbox_max_age=300,
         auto_migrate=True,
         transform_runs_kept=100,
     )

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from backdrop import openapi
+from backdrop import openapi, readiness
 from backdrop.read import headers, routes, status
 from backdrop.read.state import ReadState
 from backdrop.settings import Settings
-from backdrop.web import (configure_logging, install_storage, observe_requests, refuse_unstorable_input,
+from backdrop.web import (configure_logging, get_storage, install_storage, observe_requests, refuse_unstorable_input,
                          register_error_handlers)
 
 
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     refuse_unstorable_input(app)
     headers.install(app)
     app.register_blueprint(status.blueprint)
+    readiness.install(app, {"database": readiness.database(lambda: get_storage(app))})
     app.register_blueprint(routes.blueprint)
     openapi.install(app, openapi.read_description())
     return app

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 ENTRYPOINT = "backdrop.entrypoint"
 AFTER_COMMIT_BATCH = 20  # entries the write app sends after a commit: bounded, so a backlog never slows a write
 BATCH = 100  # entries the worker's relay reads at a time
+BROKER_CHECK_SECONDS = 3  # how long the readiness check waits for the broker
 
 
 def _now() -> datetime:
@@ -54,6 +55,16 @@ class Relay:
             ensure_broker_folders(self._settings)
             self._celery = make_celery(self._settings)
         return self._celery
+
+    def broker_problem(self) -> str | None:
+        """None when the broker takes a connection now, else why not (the write app's readiness)."""
+        try:
+            with self._app().connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
+                                             timeout=BROKER_CHECK_SECONDS)
+        except Exception as error:  # whatever the transport raises, the answer is "not reachable"
+            return f"the task broker cannot be reached: {error}"
+        return None
 
     def committed(self, commit: Commit) -> None:
         """The write app's commit listener: send a batch of unsent entries, never failing the write.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from backdrop import openapi
+from backdrop import openapi, readiness
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import Relay
 from backdrop.web import (configure_logging, get_storage, install_storage, observe_requests, refuse_unstorable_input,
@@ -24,7 +24,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["legacy_name"] = records_routes.LegacyNameConverter
     install_storage(app, settings)
     app.extensions["backdrop_audit"] = AuditLog(settings.audit_log, settings.token_secret)
-    app.extensions["backdrop_relay"] = Relay(settings, lambda: get_storage(app))
+    relay = app.extensions["backdrop_relay"] = Relay(settings, lambda: get_storage(app))
+    readiness.install(app, {
+        "database": readiness.database(lambda: get_storage(app)),
+        "broker": relay.broker_problem,
+        "outbox": readiness.outbox(lambda: get_storage(app), settings.outbox_max_age, readiness.utcnow),
+    })
     register_error_handlers(app)
     refuse_unstorable_input(app)
     app.register_blueprint(admin.blueprint)
