@@ -321,3 +321,19 @@ class Stack:
         for process in self.processes:
             process.stop()
         self.processes.clear()
+
+
+@contextmanager
+def apps_on_fresh_postgres(folder: Path, **extra: str):
+    """Both apps under gunicorn over a new PostgreSQL database, up and answering; yields
+    (read, write, database URL) and stops them, then drops the database, afterwards."""
+    with fresh_postgres_database() as url:
+        environ = app_environment(folder, url, **extra)
+        stack = Stack()
+        try:
+            read = stack.add(start_app("read", environ, folder))
+            write = stack.add(start_app("write", environ, folder))
+            wait_until_up([read, write])
+            yield read, write, url
+        finally:
+            stack.stop()

@@ -13,14 +13,7 @@ import psycopg
 import pytest
 import requests
 
-from backdrop.testing import (
-    DEFAULT_POSTGRES_URL,
-    Stack,
-    app_environment,
-    fresh_postgres_database,
-    start_app,
-    wait_until_up,
-)
+from backdrop.testing import DEFAULT_POSTGRES_URL, apps_on_fresh_postgres
 from backdrop.testing_engines import support_for
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -31,17 +24,11 @@ def apps(tmp_path):
     unavailable = support_for("postgres").unavailable()
     if unavailable:
         pytest.skip(f"SKIP postgres: {unavailable}")
-    with fresh_postgres_database() as url:
-        environ = app_environment(tmp_path, url, WEB_CONCURRENCY="1")
-        stack = Stack()
+    with apps_on_fresh_postgres(tmp_path, WEB_CONCURRENCY="1") as (read, write, url):
         try:
-            read = stack.add(start_app("read", environ, tmp_path))
-            write = stack.add(start_app("write", environ, tmp_path))
-            wait_until_up([read, write])
             yield read.url, write.url, url
         finally:
             _allow_connections(url, True)
-            stack.stop()
 
 
 def _allow_connections(database_url: str, allowed: bool) -> None:

@@ -8,14 +8,7 @@ import json
 import pytest
 import requests
 
-from backdrop.testing import (
-    Stack,
-    app_environment,
-    fresh_postgres_database,
-    start_app,
-    terminate_backends,
-    wait_until_up,
-)
+from backdrop.testing import apps_on_fresh_postgres, terminate_backends
 from backdrop.testing_engines import support_for
 
 ADMIN = {"Authorization": "Bearer reconnect-admin", "Content-Type": "application/json"}
@@ -28,16 +21,8 @@ def apps(tmp_path):
     unavailable = support_for("postgres").unavailable()
     if unavailable:
         pytest.skip(f"SKIP postgres: {unavailable}")
-    with fresh_postgres_database() as url:
-        environ = app_environment(tmp_path, url, BACKDROP_ADMIN_TOKEN="reconnect-admin")
-        stack = Stack()
-        try:
-            read = stack.add(start_app("read", environ, tmp_path))
-            write = stack.add(start_app("write", environ, tmp_path))
-            wait_until_up([read, write])
-            yield read.url, write.url, url
-        finally:
-            stack.stop()
+    with apps_on_fresh_postgres(tmp_path, BACKDROP_ADMIN_TOKEN="reconnect-admin") as (read, write, url):
+        yield read.url, write.url, url
 
 
 def _requests(read_url: str, write_url: str, round_: int) -> list[requests.Response]:
