@@ -124,11 +124,14 @@ def _answer(sock: socket.socket) -> tuple[int, dict]:
     return int(head.split()[1]), json.loads(body)
 
 
-def _post_raw(app: App, framing: bytes, body: bytes) -> tuple[int, dict]:
-    """POST records with the given framing headers and body bytes, then send nothing more."""
+def _post_raw(app: App, framing: bytes, body: bytes, hang_up: bool) -> tuple[int, dict]:
+    """POST records with the given framing headers and body bytes, then send nothing more
+    (and with `hang_up`, close the sending side)."""
     with _connect(app) as sock:
         sock.sendall(b"POST " + RECORDS.encode() + b" HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\n"
                      b"Authorization: Bearer " + TOKEN.encode() + b"\r\n" + framing + b"\r\n" + body)
+        if hang_up:
+            sock.shutdown(socket.SHUT_WR)
         return _answer(sock)
 
 
@@ -136,14 +139,19 @@ BODY_LATE = ("Request body could not be read whole: the request body did not arr
              f"{BODY_TIMEOUT} seconds (BACKDROP_BODY_TIMEOUT)")
 
 
-@pytest.mark.parametrize("framing, body, message", [
-    (b"Content-Length: 1000\r\n", b'[{"count": 1}', BODY_LATE),
-    (b"Transfer-Encoding: chunked\r\n", b'3e8\r\n[{"count": 1}', BODY_LATE),
-    (b"Transfer-Encoding: chunked\r\n", b'zz\r\n[{"count": 1}]\r\n0\r\n\r\n',
+STOPPED = "Request body could not be read whole: the client stopped sending before its end"
+
+
+@pytest.mark.parametrize("framing, body, hang_up, message", [
+    (b"Content-Length: 1000\r\n", b'[{"count": 1}', False, BODY_LATE),
+    (b"Transfer-Encoding: chunked\r\n", b'3e8\r\n[{"count": 1}', False, BODY_LATE),
+    (b"Content-Length: 1000\r\n", b'[{"count": 1}', True, STOPPED),
+    (b"Transfer-Encoding: chunked\r\n", b'zz\r\n[{"count": 1}]\r\n0\r\n\r\n', False,
      "Request body could not be read whole: Invalid chunk size: b'zz'"),
-], ids=["Content-Length beyond the body", "chunk size beyond the body", "malformed chunk size"])
-def test_a_short_or_malformed_body_is_answered_400_and_stores_nothing(apps, framing, body, message):
-    status, answer = _post_raw(apps["write"], framing, body)
+], ids=["Content-Length beyond the body", "chunk size beyond the body", "hang-up inside the body",
+        "malformed chunk size"])
+def test_a_short_or_malformed_body_is_answered_400_and_stores_nothing(apps, framing, body, hang_up, message):
+    status, answer = _post_raw(apps["write"], framing, body, hang_up)
     assert (status, answer) == (400, {"status": "error", "message": message})
     stored = requests.get(apps["read"].url + RECORDS, timeout=PROBE_DEADLINE)
     assert stored.json()["data"] == []

@@ -62,18 +62,25 @@ def _is_gzip() -> bool:
 
 def _raw_chunks(limit: int, size: int) -> Iterator[bytes]:
     """The request's bytes as sent, refusing the first chunk that takes them over `limit`."""
-    if request.content_length is not None and request.content_length > limit:
+    announced = request.content_length
+    if announced is not None and announced > limit:
         raise _too_large()
     stream = request.stream
     total = 0
     while True:
         chunk = _read(stream, size)
         if not chunk:
+            if announced is not None and total < announced:  # some servers end the stream quietly
+                raise _stopped()
             return
         total += len(chunk)
         if total > limit:
             raise _too_large()
         yield chunk
+
+
+def _stopped() -> ApiError:
+    return ApiError(400, f"{UNREADABLE}: the client stopped sending before its end")
 
 
 def _read(stream, size: int) -> bytes:
@@ -88,7 +95,7 @@ def _read(stream, size: int) -> bytes:
     try:
         return stream.read(size)
     except ClientDisconnected:
-        raise ApiError(400, f"{UNREADABLE}: the client stopped sending before its end") from None
+        raise _stopped() from None
     except Exception as error:  # any failure: see the docstring
         raise ApiError(400, f"{UNREADABLE}: {str(error) or type(error).__name__}") from None
 
