@@ -165,6 +165,13 @@ class Worker(ThreadWorker):
             self._stop_gathering(conn)
             self._drop(conn)
 
+    def _cap_keepalive(self, deadline):
+        """A stopping worker gives clients still sending headers as long as its idle kept-alive
+        connections (gthread's short linger), not the whole header timeout."""
+        super()._cap_keepalive(deadline)
+        for conn in self.gathering:
+            conn.head_deadline = min(conn.head_deadline, deadline)
+
     def handle_request(self, req, conn):
         """Headers are in: the body gets its own deadline, and the next request gathers anew."""
         conn.head_ready = False

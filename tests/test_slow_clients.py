@@ -169,3 +169,19 @@ def test_the_batch_size_limit_is_configurable_and_answered_413(apps):
     read = requests.get(apps["read"].url + RECORDS, timeout=PROBE_DEADLINE)
     assert sorted(record["count"] for record in read.json()["data"]) == list(range(MAX_BATCH))
     requests.put(url, data="[]", headers=WRITER, timeout=PROBE_DEADLINE).raise_for_status()
+
+
+def test_a_second_request_on_a_kept_alive_connection_is_served_and_bounded_too(apps):
+    """Gathering starts again for each request of a connection: a pipelined pair is answered
+    twice, then the connection's next slow headers are cut off by the header timeout."""
+    request = b"GET /_status HTTP/1.1\r\nHost: slow\r\n\r\n"
+    with _connect(apps["read"]) as sock:
+        sock.sendall(request + request)
+        seen = b""
+        while seen.count(b'"status":"ok"') < 2:
+            chunk = sock.recv(65536)
+            assert chunk, f"closed after {seen!r}"
+            seen += chunk
+        assert seen.count(b"HTTP/1.1 200 OK") == 2
+        sock.sendall(b"GET /_status HTTP/1.1\r\n")
+        assert _closed_by_server(sock, time.monotonic() + HEADER_TIMEOUT + PROBE_DEADLINE)
