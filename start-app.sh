@@ -12,6 +12,8 @@ esac
 . "$root/tools/venv.sh"
 ensure_venv "$root"
 cd "$root"
+# The worker class (threads, header and body deadlines), its thread count and the timeouts
+# come from backdrop/gunicorn_config.py and the BACKDROP_* settings (README, "Deployment").
 exec "$root/.venv/bin/gunicorn" \
   --bind "${BACKDROP_BIND:-127.0.0.1}:$port" \
   --workers "${WEB_CONCURRENCY:-2}" \

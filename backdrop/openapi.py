@@ -25,11 +25,13 @@ ERROR = {
 }
 BATCH_ERROR = {
     "type": "object", "required": ["messages"],
-    "description": "A refused batch (`messages` and `errors`), a record not found (`messages` "
-                   "only, a string) or a wrong content type on POST (`messages`, a list).",
+    "description": "A refused batch (`messages` and `errors`, at most 1,000 of each, and `error_count` "
+                   "when there were more), a record not found (`messages` only, a string) or a wrong "
+                   "content type on POST (`messages`, a list).",
     "properties": {
         "messages": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
         "errors": {"type": "array"},
+        "error_count": {"type": "integer"},
     },
 }
 OK = {
@@ -225,7 +227,8 @@ ADMIN_TOKEN = [{"adminToken": []}]
 UNAUTHORISED = _error("No token, a malformed Authorization header or the wrong token",
                       {"WWW-Authenticate": {"schema": {"type": "string"}}})
 FORBIDDEN = _error("The admin API is disabled (BACKDROP_ADMIN_TOKEN is not set)")
-TOO_LARGE = _error("The body is larger than BACKDROP_MAX_BODY_BYTES")
+TOO_LARGE = _error("The body is larger than BACKDROP_MAX_BODY_BYTES, or a batch holds more records than "
+                   "BACKDROP_MAX_BATCH_RECORDS")
 TOO_MANY = _error("Too many wrong tokens from this address within a minute (BACKDROP_TOKEN_FAILURES)",
                   RETRY_AFTER)
 BAD_BODY = {"description": "Malformed JSON, a wrong content type, or a body the route refuses",

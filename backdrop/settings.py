@@ -158,6 +158,16 @@ SETTINGS: tuple[Setting, ...] = (
             "refuses to start until `backdrop migrate` has applied them"),
     Setting("BACKDROP_TRANSFORM_RUNS_KEPT", "transform_runs_kept", "100", _at_least_one,
             "runs of each transform kept in the run history (older ones are deleted as new ones start)"),
+    Setting("BACKDROP_MAX_BATCH_RECORDS", "max_batch_records", "100000", _at_least_one,
+            "most records one POST may hold; a larger batch is answered 413 with the limit"),
+    Setting("BACKDROP_WEB_THREADS", "web_threads", "8", _at_least_one,
+            "threads of each gunicorn worker of `start-app.sh` (gthread): requests one worker serves at once"),
+    Setting("BACKDROP_HEADER_TIMEOUT", "header_timeout", "10", _at_least_one,
+            "seconds a client has to send a request's line and headers (counted from its connection, or "
+            "from the first byte of a next request on a kept-alive one); then the connection is closed"),
+    Setting("BACKDROP_BODY_TIMEOUT", "body_timeout", "60", _at_least_one,
+            "seconds a client has to send a request's whole body once its headers are in (then: 400 and the "
+            "connection closed), and the longest wait for a client to take the next part of an answer"),
 )
 
 # What each BACKDROP_ENV changes from the defaults above, written as an operator would export
@@ -194,6 +204,10 @@ class Settings:
     outbox_max_age: int
     auto_migrate: bool
     transform_runs_kept: int
+    max_batch_records: int
+    web_threads: int
+    header_timeout: int
+    body_timeout: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import uuid
 from typing import Any
@@ -126,13 +127,17 @@ def install_storage(app: Flask, settings: Settings) -> None:
     check_schema(settings)
     app.config["BACKDROP_SETTINGS"] = settings
     app.extensions["backdrop_storage"] = None
+    opening = threading.Lock()  # a worker's threads: the first request opens the one engine
 
     def storage():
         engine = app.extensions.get("backdrop_storage")
         if engine is None:
-            engine = TimedStorage(open_storage(settings.database_url, pool_size=settings.db_pool_size,
-                                               auto_migrate=settings.auto_migrate))
-            app.extensions["backdrop_storage"] = engine
+            with opening:
+                engine = app.extensions.get("backdrop_storage")
+                if engine is None:
+                    engine = TimedStorage(open_storage(settings.database_url, pool_size=settings.db_pool_size,
+                                                       auto_migrate=settings.auto_migrate))
+                    app.extensions["backdrop_storage"] = engine
         return engine
 
     app.extensions["backdrop_storage_factory"] = storage

@@ -46,6 +46,10 @@ def test_the_defaults_without_any_variable():
         outbox_max_age=300,
         auto_migrate=True,
         transform_runs_kept=100,
+        max_batch_records=100_000,
+        web_threads=8,
+        header_timeout=10,
+        body_timeout=60,
     )
     assert settings.database_url.startswith("sqlite:////")  # an absolute path
 

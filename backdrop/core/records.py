@@ -45,17 +45,26 @@ _isfinite = math.isfinite
 # ---------------------------------------------------------------------------- errors
 
 
+MAX_REPORTED_PROBLEMS = 1000
+"""Problems a BatchError keeps: a batch of a million bad records would otherwise answer a
+body many times its own size (issue 14). `count` still says how many there were."""
+
+
 class BatchError(Exception):
-    """A batch that must not be stored, with every problem found in it.
+    """A batch that must not be stored, with the first problems found in it and their number.
 
     `messages` is the list clients have always read, in stage order; `errors` pairs each
-    message with the batch position (from 0) of the record it concerns.
+    message with the batch position (from 0) of the record it concerns. Both hold at most
+    MAX_REPORTED_PROBLEMS; `count` is the total, `capped` whether some were left out.
     """
 
     def __init__(self, problems: Sequence[tuple[int, str]]):
-        self.messages: list[str] = [message for _, message in problems]
+        kept = problems[:MAX_REPORTED_PROBLEMS]
+        self.count = len(problems)
+        self.capped = self.count > len(kept)
+        self.messages: list[str] = [message for _, message in kept]
         self.errors: list[dict] = [{"index": index, "message": message}
-                                   for index, message in problems]
+                                   for index, message in kept]
         super().__init__("; ".join(self.messages))
 
 

@@ -49,6 +49,10 @@ class Relay:
         self._settings = settings
         self._storage = storage
         self._celery: Celery | None = None
+        # The write app's threads commit at once: one of them relays at a time, or each
+        # would send the same unsent entries (see `committed`).
+        self._sending = threading.Lock()
+        self._more = False
 
     def _app(self) -> Celery:
         if self._celery is None:
@@ -74,10 +78,20 @@ class Relay:
         """
         if not self._settings.relay_after_commit:
             return
-        try:
-            self.send_batch(AFTER_COMMIT_BATCH)
-        except Exception:  # storage or broker: the write has committed and must stand
-            log.exception("could not relay transform requests after a commit to %s", commit.data_set)
+        # A thread finding another one relaying leaves its entry to it, which runs a batch
+        # again after its own since `_more` was set after it began: no entry waits for the
+        # worker's relay, no write waits for another's sends, and no entry is sent twice.
+        self._more = True
+        while self._sending.acquire(blocking=False):
+            try:
+                self._more = False
+                self.send_batch(AFTER_COMMIT_BATCH)
+            except Exception:  # storage or broker: the write has committed and must stand
+                log.exception("could not relay transform requests after a commit to %s", commit.data_set)
+            finally:
+                self._sending.release()
+            if not self._more:
+                return
 
     def send_batch(self, limit: int) -> tuple[int, bool]:
         """Send up to `limit` unsent entries, oldest first; (how many were sent, whether all were)."""

@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 
 import orjson
 from flask import request
+from werkzeug.exceptions import ClientDisconnected
 
 from backdrop.web import ApiError
 
@@ -26,6 +27,7 @@ CONTENT_TYPE = "Expected header: Content-type: application/json"
 WRAPPED_CONTENT_TYPE = f"ValidationError('{CONTENT_TYPE}',)"  # the original's repr, kept for clients
 NOT_GZIP = "Request body is not valid gzip data"
 NOT_UTF8 = "Request body is not valid UTF-8"
+UNREADABLE = "Request body could not be read whole"
 
 # orjson reads an integer literal beyond its range (above 2**64-1, below -2**63) as a
 # double, silently changing it; every such literal has at least 19 digits in a row. Looking
@@ -60,18 +62,42 @@ def _is_gzip() -> bool:
 
 def _raw_chunks(limit: int, size: int) -> Iterator[bytes]:
     """The request's bytes as sent, refusing the first chunk that takes them over `limit`."""
-    if request.content_length is not None and request.content_length > limit:
+    announced = request.content_length
+    if announced is not None and announced > limit:
         raise _too_large()
     stream = request.stream
     total = 0
     while True:
-        chunk = stream.read(size)
+        chunk = _read(stream, size)
         if not chunk:
+            if announced is not None and total < announced:  # some servers end the stream quietly
+                raise _stopped()
             return
         total += len(chunk)
         if total > limit:
             raise _too_large()
         yield chunk
+
+
+def _stopped() -> ApiError:
+    return ApiError(400, f"{UNREADABLE}: the client stopped sending before its end")
+
+
+def _read(stream, size: int) -> bytes:
+    """The next bytes of the body, or a 400 saying why they could not be read.
+
+    Everything that fails here is the client's doing, whatever the server is: malformed
+    chunked encoding, fewer bytes than Content-Length announced before the client stopped
+    or hung up, or a body slower than BACKDROP_BODY_TIMEOUT (start-app.sh's worker then
+    ends the read). The exceptions differ by server (gunicorn's parse errors, werkzeug's
+    ClientDisconnected, a socket timeout), so any of them answers the same 400, never a 500.
+    """
+    try:
+        return stream.read(size)
+    except ClientDisconnected:
+        raise _stopped() from None
+    except Exception as error:  # any failure: see the docstring
+        raise ApiError(400, f"{UNREADABLE}: {str(error) or type(error).__name__}") from None
 
 
 def inflate(chunks: Iterator[bytes], limit: int) -> bytes:

@@ -61,7 +61,25 @@ def _json(wrong_type: Callable[[], ApiError]):
 
 
 def _batch_error(error: BatchError) -> ApiError:
-    return ApiError(400, body={"messages": error.messages, "errors": error.errors})
+    """The refusal of a batch: its problems, and their total only when some were left out,
+    so that an answer listing every problem stays as clients have always read it."""
+    answer = {"messages": error.messages, "errors": error.errors}
+    if error.capped:
+        answer["error_count"] = error.count
+    return ApiError(400, body=answer)
+
+
+def too_many_records(count: int, limit: int) -> str:
+    return (f"A batch may hold at most {limit} records (BACKDROP_MAX_BATCH_RECORDS), not {count}: "
+            "send the records in smaller batches")
+
+
+def _check_batch_size(items: list) -> None:
+    """Refuse a batch beyond the limit before validating any of it: a million records take
+    many seconds and gigabytes to check, even when each is an empty object."""
+    limit = services.settings().max_batch_records
+    if len(items) > limit:
+        raise ApiError(413, too_many_records(len(items), limit))
 
 
 def _lenient_bounds(items: list) -> tuple[datetime, datetime] | None:
@@ -84,13 +102,14 @@ def _append(data_set: DataSet) -> None:
         value = [value]
     if not isinstance(value, list):
         raise ApiError(400, NOT_RECORDS)
+    _check_batch_size(value)
     header = request.headers.get("Authorization")
     try:
         records = data_set.prepare(value)
     except BatchError as error:
         metrics.count(metrics.BATCHES_REJECTED, data_set.name)
         services.audit().append(header, data_set.name, _lenient_bounds(value), len(value),
-                                problems=len(error.messages))
+                                problems=error.count)
         raise _batch_error(error) from None
     if records:
         data_set.save(records)
@@ -168,7 +187,7 @@ def patch_record(data_group: str, data_type: str, record_id: str):
         audit_outcome(problems=1)
         raise ApiError(400, body={"messages": str(error)}) from None
     except BatchError as error:
-        audit_outcome(problems=len(error.messages))
+        audit_outcome(problems=error.count)
         raise _batch_error(error) from None
     audit_outcome()
     return json_response({"status": "ok"})

@@ -31,6 +31,7 @@ SEED = [{"_id": f"seed{index}", "_timestamp": f"2014-01-{index + 6:02d}T00:00:00
 MiB = 1024 * 1024
 LIMIT = 10 * MiB  # BACKDROP_MAX_BODY_BYTES's default
 HUGE = 100 * MiB
+MAX_BATCH = 100_000  # BACKDROP_MAX_BATCH_RECORDS's default
 
 NUL = "Paths and query parameters cannot contain the NUL character (U+0000)"
 SURROGATE = ("Paths and query parameters cannot contain surrogate code points (U+D800 to U+DFFF): "
@@ -202,6 +203,11 @@ def _write_bodies() -> list[Case]:
         post("unknown internal field", record(_updated_at="2014-01-01T00:00:00Z"), 400,
              "_updated_at is not a recognised internal field"),
         post("id with whitespace", record(_id="a b"), 400, '_id "a b" is not a valid id'),
+        post("100,001 empty records", b"[" + b",".join([b"{}"] * (MAX_BATCH + 1)) + b"]", 413,
+             f"A batch may hold at most {MAX_BATCH} records (BACKDROP_MAX_BATCH_RECORDS), not {MAX_BATCH + 1}: "
+             "send the records in smaller batches"),
+        post("2,000 numbers for records", b"[" + b",".join([b"0"] * 2000) + b"]", 400,
+             "record must be a JSON object"),
         post("one bad record in a good batch", json.dumps([{"count": 1}, {"count": 2**64}]).encode(), 400,
              OUT_OF_RANGE),
         Case("PUT a non-empty list", "write", "PUT", RECORDS, 400,

@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import signal
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from backdrop.core.data_set import Commit, WriteKind
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import TransformRequest
 from backdrop.settings import Settings
@@ -67,6 +69,27 @@ def test_the_relay_sends_everything_unsent_in_batches_with_the_request_id(tmp_pa
                   for message in _messages(tmp_path))  # the broker's files do not keep the order of sending
     assert sent == [(f"2014-01-0{day}", "req-2" if day == 2 else None) for day in (1, 2, 3, 4, 5)]
     assert storage.unsent_transform_requests(10) == [] and storage.oldest_unsent_transform_request() is None
+
+
+def test_commits_on_many_threads_at_once_send_each_request_once(tmp_path, storage):
+    """The write app's threads commit together: each request is sent once, none is left
+    for the worker's relay, whichever thread sends it."""
+    relay, threads = Relay(_settings(tmp_path), lambda: storage), 12
+    start = threading.Barrier(threads)
+
+    def write(day: int) -> None:
+        storage.request_transforms(_request(day))
+        start.wait()
+        relay.committed(Commit("visas_transactions", WriteKind.STORE, None))
+
+    workers = [threading.Thread(target=write, args=(day,)) for day in range(1, threads + 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    sent = sorted(json.loads(base64.b64decode(message["body"]))[0][1][:10] for message in _messages(tmp_path))
+    assert sent == [f"2014-01-{day:02d}" for day in range(1, threads + 1)]
+    assert storage.unsent_transform_requests(100) == []
 
 
 def test_with_the_broker_down_the_relay_stops_at_the_first_failure_and_keeps_everything(tmp_path, storage):
