@@ -153,9 +153,11 @@ def _read_operations(summary: str, operation: str, parameters: list[dict]) -> di
             "content": {JSON: {"schema": READ_ANSWER}, "text/csv": {"schema": {"type": "string"}}},
         },
         "304": {"description": "Not modified (the ETag sent in If-None-Match still holds)"},
-        "400": _error("A query the API refuses: the message says what is wrong and what is accepted"),
+        "400": _error("A query the API refuses, or one over a limit (rows, bytes): the message says what is "
+                      "wrong and how to narrow it"),
         "404": NOT_FOUND,
-        "503": UNAVAILABLE,
+        "503": _error("The database failed, or the query ran past BACKDROP_QUERY_TIMEOUT and was cancelled; "
+                      "try again later", RETRY_AFTER),
     }
     get = {"summary": summary, "operationId": operation, "parameters": _query_parameters(),
            "responses": responses}

@@ -46,6 +46,16 @@ def _at_least_one(variable: str, text: str) -> int:
     return number
 
 
+def _seconds(variable: str, text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise SettingsError(f"{variable} must be a number of seconds, not {text!r}") from None
+    if not 0 <= number < float("inf"):
+        raise SettingsError(f"{variable} must be a number of seconds, 0 or more, not {text!r}")
+    return number
+
+
 _SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True,
                  "0": False, "false": False, "no": False, "off": False}
 
@@ -118,6 +128,14 @@ SETTINGS: tuple[Setting, ...] = (
             "sharing one RabbitMQ use different queues)"),
     Setting("BACKDROP_QUERY_CACHE_SIZE", "query_cache_size", "1024", _whole_number,
             "entries in each read worker's response cache (0 turns it off)"),
+    Setting("BACKDROP_QUERY_MAX_ROWS", "query_max_rows", "100000", _whole_number,
+            "rows one read answer may hold (raw records; groups; for a period query, periods × groups), "
+            "checked before they are built: more is answered 400 (0 turns the limit off)"),
+    Setting("BACKDROP_QUERY_MAX_BYTES", "query_max_bytes", str(64 * 1024 * 1024), _whole_number,
+            "bytes of one read answer's body: more is answered 400 (0 turns the limit off)"),
+    Setting("BACKDROP_QUERY_TIMEOUT", "query_timeout", "20", _seconds,
+            "seconds the database may spend on one read of the read app (decimals allowed) before it is "
+            "cancelled and answered 503; transforms and the `backdrop` command have none (0 turns it off)"),
     Setting("BACKDROP_ADMIN_TOKEN", "admin_token", None, _text,
             "bearer token of the administration API", unset="the admin API answers 403"),
     Setting("BACKDROP_MAX_BODY_BYTES", "max_body_bytes", str(10 * 1024 * 1024), _whole_number,
@@ -188,6 +206,9 @@ class Settings:
     broker_folder: str
     task_queue: str
     query_cache_size: int
+    query_max_rows: int
+    query_max_bytes: int
+    query_timeout: float
     admin_token: str | None
     max_body_bytes: int
     db_pool_size: int

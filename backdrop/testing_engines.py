@@ -112,10 +112,13 @@ def _mongo_unavailable() -> str | None:
 MONGOMOCK = "needs a real MongoDB server: mongomock stands in for one inside this process (set BACKDROP_TEST_MONGO_URL)"
 
 
+MONGOMOCK_TIMEOUT = "needs a real MongoDB server: mongomock accepts maxTimeMS and ignores it (set BACKDROP_TEST_MONGO_URL)"
+
+
 def _mongo_lacking() -> dict[Capability, str]:
     if os.environ.get("BACKDROP_TEST_MONGO_URL"):
         return {}
-    return {Capability.SHARED_BETWEEN_PROCESSES: MONGOMOCK}
+    return {Capability.SHARED_BETWEEN_PROCESSES: MONGOMOCK, Capability.STATEMENT_TIMEOUT: MONGOMOCK_TIMEOUT}
 
 
 SUPPORT: dict[str, EngineSupport] = {

@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from backdrop import logs, metrics, request_id
 from backdrop.core import tokens
 from backdrop.core.storage import check_url, open_storage
-from backdrop.core.storage.base import ConnectionLost, SchemaError, StorageError
+from backdrop.core.storage.base import ConnectionLost, QueryTimeout, SchemaError, StorageError
 from backdrop.core.storage.migrations import start_up
 from backdrop.settings import Settings
 from backdrop.storage_timing import TimedStorage
@@ -34,6 +34,9 @@ ROUTING_MESSAGES = {404: "Not Found", 405: "Method Not Allowed", 413: "Request E
 RETRY_AFTER_SECONDS = "5"
 CONNECTION_LOST = "Service Unavailable: the connection to the database was lost; try again shortly"
 STORAGE_FAILED = "Service Unavailable: the database could not answer; try again shortly"
+QUERY_TIMED_OUT = ("Service Unavailable: the query took longer than {seconds:g} seconds (BACKDROP_QUERY_TIMEOUT) "
+                   "and was cancelled; narrow it (a shorter range, filter_by, fewer group_by fields, a limit) "
+                   "or try again later")
 
 
 def dumps(data: Any) -> bytes:
@@ -83,6 +86,13 @@ def register_error_handlers(app: Flask) -> None:
         log.error("storage failed: %s", error, exc_info=error)
         message = CONNECTION_LOST if isinstance(error, ConnectionLost) else STORAGE_FAILED
         return error_response(503, message, {"Retry-After": RETRY_AFTER_SECONDS})
+
+    @app.errorhandler(QueryTimeout)
+    def _query_timed_out(error: QueryTimeout):
+        """The engine cancelled a read that ran too long: the worker is free, the client told how to narrow it."""
+        log.warning("query cancelled: %s", error)
+        seconds = app.config["BACKDROP_SETTINGS"].query_timeout
+        return error_response(503, QUERY_TIMED_OUT.format(seconds=seconds), {"Retry-After": RETRY_AFTER_SECONDS})
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -30,6 +30,9 @@ def test_the_defaults_without_any_variable():
         broker_folder=f"{REPOSITORY}/var/broker",
         task_queue="backdrop",
         query_cache_size=1024,
+        query_max_rows=100_000,
+        query_max_bytes=64 * 1024 * 1024,
+        query_timeout=20.0,
         admin_token=None,
         max_body_bytes=10 * 1024 * 1024,
         db_pool_size=10,
@@ -95,6 +98,10 @@ def test_auto_migrate_switch(text, expected):
     assert Settings.from_env({"BACKDROP_AUTO_MIGRATE": text}).auto_migrate is expected
 
 
+def test_the_query_timeout_takes_decimal_seconds():
+    assert Settings.from_env({"BACKDROP_QUERY_TIMEOUT": "0.25"}).query_timeout == 0.25
+
+
 @pytest.mark.parametrize("environ, message", [
     ({"BACKDROP_ENV": "staging"}, "BACKDROP_ENV must be one of development, test, production, not 'staging'"),
     ({"BACKDROP_DB_POOL_SIZE": "ten"}, "BACKDROP_DB_POOL_SIZE must be a whole number, not 'ten'"),
@@ -103,6 +110,9 @@ def test_auto_migrate_switch(text, expected):
     ({"BACKDROP_AUTO_MIGRATE": "maybe"},
      "BACKDROP_AUTO_MIGRATE must be one of 1, true, yes, on, 0, false, no, off, not 'maybe'"),
     ({"BACKDROP_TRANSFORM_RUNS_KEPT": "0"}, "BACKDROP_TRANSFORM_RUNS_KEPT must be at least 1, not 0"),
+    ({"BACKDROP_QUERY_TIMEOUT": "soon"}, "BACKDROP_QUERY_TIMEOUT must be a number of seconds, not 'soon'"),
+    ({"BACKDROP_QUERY_TIMEOUT": "-1"}, "BACKDROP_QUERY_TIMEOUT must be a number of seconds, 0 or more, not '-1'"),
+    ({"BACKDROP_QUERY_TIMEOUT": "nan"}, "BACKDROP_QUERY_TIMEOUT must be a number of seconds, 0 or more, not 'nan'"),
 ])
 def test_a_bad_value_is_refused_naming_the_variable(environ, message):
     with pytest.raises(SettingsError) as refused:

@@ -8,34 +8,46 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import math
+
 from backdrop.core import collect, paging, results
+from backdrop.core.limits import NO_LIMITS, Limits, too_many_rows
 from backdrop.core.query import Query, QueryError
-from backdrop.core.storage.base import AggregateQuery, Page, RecordQuery, Storage, TimeRange
+from backdrop.core.storage.base import AggregateQuery, Page, RecordQuery, Storage, TimeRange, TooManyRows
 
 
-def execute(storage: Storage, name: str, query: Query) -> list[dict]:
-    """The `data` list of the read API's answer to `query` on the data set `name`."""
+def execute(storage: Storage, name: str, query: Query, limits: Limits = NO_LIMITS) -> list[dict]:
+    """The `data` list of the read API's answer to `query` on the data set `name`.
+
+    `limits` (core/limits.py) bound what it may build: a read for a client passes the
+    settings' limits, a transform none.
+    """
     if query.paged:
-        return page(storage, name, query).records
+        return page(storage, name, query, limits).records
     if query.is_raw:
-        return list(storage.find(name, record_query(query)))
+        records = list(storage.find(name, record_query(query, limits)))
+        limits.check_rows(len(records), query)
+        return records
     check_sort_key(query)
-    return _grouped(storage, name, query, may_shift=query.duration is not None and not query.flatten)
+    return _grouped(storage, name, query, limits, may_shift=query.duration is not None and not query.flatten)
 
 
-def page(storage: Storage, name: str, query: Query) -> paging.PageOfRecords:
+def page(storage: Storage, name: str, query: Query, limits: Limits = NO_LIMITS) -> paging.PageOfRecords:
     """One page of a paged raw query: one record more than the page holds is asked for,
     so the engine's answer itself says whether another page follows."""
     assert query.paged and query.limit
-    asked = RecordQuery(query.filters, _time(query), None, query.limit + 1, Page(query.after))
+    limits.check_page(query)
+    asked = RecordQuery(query.filters, _time(query), None, query.limit + 1, Page(query.after),
+                        timeout=limits.timeout)
     return paging.cut(list(storage.find(name, asked)), query.limit)
 
 
-def record_query(query: Query) -> RecordQuery:
-    return RecordQuery(query.filters, _time(query), query.sort_by, query.limit or None)
+def record_query(query: Query, limits: Limits = NO_LIMITS) -> RecordQuery:
+    return RecordQuery(query.filters, _time(query), query.sort_by, limits.engine_cap(query.limit or None),
+                       timeout=limits.timeout)
 
 
-def aggregate_query(query: Query) -> AggregateQuery:
+def aggregate_query(query: Query, limits: Limits = NO_LIMITS) -> AggregateQuery:
     """One aggregate call serves every collect: each reduction they need is asked for once."""
     return AggregateQuery(
         filters=query.filters,
@@ -43,6 +55,8 @@ def aggregate_query(query: Query) -> AggregateQuery:
         bucketing=query.bucketing,
         group_by=query.group_by,
         reductions=collect.reductions(query.collect),
+        row_cap=limits.rows,
+        timeout=limits.timeout,
     )
 
 
@@ -64,16 +78,26 @@ def check_sort_key(query: Query) -> None:
         raise QueryError(f"Cannot sort by {query.sort_by.field}: it is not a field of the results")
 
 
-def _grouped(storage: Storage, name: str, query: Query, *, may_shift: bool) -> list[dict]:
-    rows = storage.aggregate(name, aggregate_query(query))
+def _grouped(storage: Storage, name: str, query: Query, limits: Limits, *, may_shift: bool) -> list[dict]:
+    """Every count below is checked against the row limit before the rows it counts are built."""
+    if query.period is not None and query.start_at is not None and query.end_at is not None:
+        limits.check_rows(_periods(query, query.start_at, query.end_at), query)
+    try:
+        rows = storage.aggregate(name, aggregate_query(query, limits))
+    except TooManyRows:
+        raise QueryError(too_many_rows(limits.rows, query)) from None
     if query.period is None:
         return _sorted_and_limited(results.grouped(results.group_rows(rows), query.group_by, query.collect), query)
     start, end = _series_range(query, rows)
+    periods = _periods(query, start, end)
     if query.group_by and query.flatten:
+        limits.check_rows(math.prod(map(len, results.seen_values(rows, query.group_by))) * periods, query)
         flat = results.flattened(rows, query.group_by, query.collect, query.bucketing, start, end)
         return _sorted_and_limited(flat, query)
     if query.group_by:
-        shaped = results.nested(results.group_rows(rows), query.group_by, query.collect, query.bucketing, start, end)
+        groups = results.group_rows(rows)
+        limits.check_rows(len(groups) * periods, query)
+        shaped = results.nested(groups, query.group_by, query.collect, query.bucketing, start, end)
         shift = results.nested_shift(shaped, backward=_backward(query))
         shaped = _sorted_and_limited(shaped, query)
     else:
@@ -81,8 +105,14 @@ def _grouped(storage: Storage, name: str, query: Query, *, may_shift: bool) -> l
         shift = results.first_data_index(shaped, backward=_backward(query))
     if may_shift and shift > 0:
         moved = query.shifted(-shift if _backward(query) else shift)
-        return _grouped(storage, name, moved, may_shift=False)
+        return _grouped(storage, name, moved, limits, may_shift=False)
     return shaped
+
+
+def _periods(query: Query, start: datetime, end: datetime) -> int:
+    """How many buckets the series from `start` to `end` has, by arithmetic (not by walking them)."""
+    bucketing = query.bucketing
+    return bucketing.count_between(bucketing.start(start), bucketing.end(end))
 
 
 def _backward(query: Query) -> bool:

@@ -129,7 +129,7 @@ def flattened(
     """Flattened: a row for every period × every combination of the values seen for each field."""
     rows = [row for row in rows if row.period_start is not None]
     data = {(as_utc(row.period_start), tuple_key(row.group)): row for row in rows}
-    seen = [distinct_sorted(row.group[index] for row in rows) for index in range(len(group_by))]
+    seen = seen_values(rows, group_by)
     combinations = list(itertools.product(*seen)) if rows else []
     flat = []
     for bucket_start, bucket_end in period.range(start, end):
@@ -142,6 +142,13 @@ def flattened(
             shown = bucket(period.shown(bucket_start), period.shown(bucket_end), count, collected)
             flat.append({**group_fields(group_by, values), **shown})
     return flat
+
+
+def seen_values(rows: Sequence[AggregateRow], group_by: Sequence[str]) -> list[list]:
+    """Per group_by field, the distinct values of the rows in a period: a flattened answer has
+    a row for every combination of them in every period (their product is its size)."""
+    rows = [row for row in rows if row.period_start is not None]
+    return [distinct_sorted(row.group[index] for row in rows) for index in range(len(group_by))]
 
 
 # --- sort and limit --------------------------------------------------------------------------

@@ -73,9 +73,15 @@ def _answer(found: Found) -> CachedResponse:
 
 
 def _computed(config, query, key: CacheKey, path: str) -> CachedResponse:
+    """The answer, within the read app's limits (core/limits.py): rows while it is built,
+    bytes once it is rendered."""
     storage = get_storage(current_app)
+    limits = ReadState.of().limits
     if not query.paged:
-        return render(config, query, execute(storage, config.name, query), key.etag())
-    page = reading.page(storage, config.name, query)
-    link = None if page.next_token is None else next_link(path, query, page.next_token)
-    return render(config, query, page.records, key.etag(), link)
+        entry = render(config, query, execute(storage, config.name, query, limits), key.etag())
+    else:
+        page = reading.page(storage, config.name, query, limits)
+        link = None if page.next_token is None else next_link(path, query, page.next_token)
+        entry = render(config, query, page.records, key.etag(), link)
+    limits.check_bytes(len(entry.body))
+    return entry

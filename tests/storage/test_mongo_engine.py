@@ -301,3 +301,26 @@ def test_concurrent_writers_conflict_on_the_counter_and_are_retried_not_lost(eng
     orders = [document["s"] for document in stored(url).records.find({"d": "ds"})]
     assert len(orders) == len(set(orders)) == 60
     assert engine.data_set_version("ds") > max(orders)
+
+
+# --- the statement timeout (maxTimeMS): mongomock ignores it, so what can be tested here is
+# what the engine asks for and how it reads the server's refusal -------------------------
+
+
+def test_a_timed_read_asks_the_server_for_max_time_ms_of_at_least_one():
+    from backdrop.core.storage.mongo import _time_limit
+
+    assert _time_limit(RecordQuery()) == {}
+    assert _time_limit(RecordQuery(timeout=2.5)) == {"maxTimeMS": 2500}
+    assert _time_limit(AggregateQuery(timeout=1e-6)) == {"maxTimeMS": 1}  # 0 would mean no limit
+
+
+def test_the_servers_time_limit_error_is_a_query_timeout():
+    from pymongo.errors import ExecutionTimeout
+
+    from backdrop.core.storage.base import QueryTimeout
+    from backdrop.core.storage.mongo import _translated
+
+    with pytest.raises(QueryTimeout):
+        with _translated():
+            raise ExecutionTimeout("operation exceeded time limit", code=50)

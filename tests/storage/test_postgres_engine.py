@@ -282,3 +282,27 @@ def _zone_file(name: str) -> bytes:
     from importlib.resources import files
 
     return files("tzdata.zoneinfo").joinpath(*name.split("/")).read_bytes()
+
+
+def test_a_reads_statement_timeout_ends_with_its_transaction(postgres_url):
+    """SET LOCAL: the pooled connection goes back without the read's statement_timeout."""
+    from postgres_support import reset_postgres
+
+    from backdrop.core.storage.base import AggregateQuery, RecordQuery
+    from backdrop.core.storage.postgres import PostgresStorage
+
+    reset_postgres(postgres_url)
+    storage = PostgresStorage.from_url(postgres_url, pool_size=1)
+    try:
+        storage.create_data_set(CONFIG)
+        storage.save_records("ds", [record("a", at(2014, 1, 1))])
+        with storage._transaction() as conn:
+            before = conn.execute("SHOW statement_timeout").fetchone()[0]
+        assert [found["_id"] for found in storage.find("ds", RecordQuery(timeout=7.5))] == ["a"]
+        assert storage.aggregate("ds", AggregateQuery(timeout=7.5))[0].count == 1
+        with storage._transaction() as conn:
+            assert conn.execute("SHOW statement_timeout").fetchone()[0] == before
+            conn.execute("SELECT set_config('statement_timeout', '7500', true)")
+            assert conn.execute("SHOW statement_timeout").fetchone()[0] == "7500ms"  # what the read set
+    finally:
+        storage.close()

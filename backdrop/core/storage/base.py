@@ -53,6 +53,22 @@ class ConnectionLost(StorageError):
         self.before_commit = before_commit
 
 
+class QueryTimeout(StorageError):
+    """A read ran longer than the timeout it was given and the engine cancelled it.
+
+    The connection (and so the worker) is free again at once; the read app answers 503
+    with Retry-After (backdrop/web.py).
+    """
+
+
+class TooManyRows(StorageError):
+    """An aggregate would answer more rows than its `row_cap`: refused before they are built.
+
+    Not a failure of the database: the read path turns it into a 400 naming the limit
+    (core/limits.py).
+    """
+
+
 class AlreadyExists(StorageError):
     """A configuration or document with that key (or that group and type) exists."""
 
@@ -140,13 +156,18 @@ class Page:
 @dataclass(frozen=True)
 class RecordQuery:
     """A raw query: matching records as stored, in storage (write) order unless sorted,
-    or in paging order with a `page` (never both `sort` and `page`)."""
+    or in paging order with a `page` (never both `sort` and `page`).
+
+    `timeout`: seconds the engine may spend on it before raising QueryTimeout (None: no
+    limit). Reads on behalf of a client have one; transforms and the command line do not.
+    """
 
     filters: tuple[Filter, ...] = ()
     time: TimeRange = TimeRange()
     sort: Sort | None = None
     limit: int | None = None
     page: Page | None = None
+    timeout: float | None = None
 
 
 class Op(Enum):
@@ -205,6 +226,9 @@ class AggregateQuery:
     Records lacking a `group_by` field (or having it null) are left out; with a
     `bucketing`, records without `_timestamp` are left out. Rows come in no particular
     order.
+
+    `row_cap`: an engine that would answer more rows than this raises TooManyRows instead,
+    without building them (None: any number). `timeout` as in RecordQuery.
     """
 
     filters: tuple[Filter, ...] = ()
@@ -212,6 +236,8 @@ class AggregateQuery:
     bucketing: Bucketing | None = None
     group_by: tuple[str, ...] = ()
     reductions: tuple[Reduction, ...] = ()
+    row_cap: int | None = None
+    timeout: float | None = None
 
 
 @dataclass
@@ -464,6 +490,13 @@ class Storage(ABC):
         """Grouped query computed inside the engine: filtering, bucketing, grouping and every
         reduction run close to the data, periods on the clocks of the bucketing's zone.
         Raises UnsupportedQuery for a query the engine cannot compute rather than answer wrongly."""
+
+
+def capped_rows(rows: list, cap: int | None) -> list:
+    """The rows an engine fetched with a limit of `cap + 1`, or TooManyRows when it got more than `cap`."""
+    if cap is not None and len(rows) > cap:
+        raise TooManyRows(f"more than {cap} aggregate rows")
+    return rows
 
 
 def record_size(record: dict) -> int:

@@ -56,6 +56,9 @@ class Capability(StrEnum):
     # The database caps a collection's size itself (MongoDB's capped collections). No engine
     # has it today: capped data sets are trimmed by the engine after each write.
     CAPPED_COLLECTIONS = "capped collections"
+    # A read's `timeout` cancels it inside the database (RecordQuery, AggregateQuery). Every
+    # engine has it; a test double may not (mongomock ignores maxTimeMS).
+    STATEMENT_TIMEOUT = "statement timeout"
 
 
 # Options `open_storage(url, **options)` passes to every engine's `from_url`; an engine
@@ -92,18 +95,20 @@ class Engine:
 ENGINES: tuple[Engine, ...] = (
     # The reference engine: plain Python, obviously right; for tests (one process only).
     Engine("memory", ("memory",), "backdrop.core.storage.memory:MemoryStorage",
-           frozenset({Capability.ATOMIC_BATCHES}), None),
+           frozenset({Capability.ATOMIC_BATCHES, Capability.STATEMENT_TIMEOUT}), None),
     Engine("sqlite", ("sqlite",), "backdrop.core.storage.sqlite:SQLiteStorage",
-           frozenset({Capability.ATOMIC_BATCHES, Capability.SHARED_BETWEEN_PROCESSES}),
+           frozenset({Capability.ATOMIC_BATCHES, Capability.SHARED_BETWEEN_PROCESSES,
+                      Capability.STATEMENT_TIMEOUT}),
            "sqlite:///path"),
     Engine("postgres", ("postgresql", "postgres"), "backdrop.core.storage.postgres:PostgresStorage",
            frozenset({Capability.ATOMIC_BATCHES, Capability.SHARED_BETWEEN_PROCESSES,
-                      Capability.NATIVE_PERCENTILES}),
+                      Capability.NATIVE_PERCENTILES, Capability.STATEMENT_TIMEOUT}),
            "postgresql://…"),
     # Capped data sets are trimmed by the engine after each write, as the contract counts
     # them, not by MongoDB's capped collections; percentiles come from a sorted $push.
     Engine("mongo", ("mongodb", "mongodb+srv"), "backdrop.core.storage.mongo:MongoStorage",
-           frozenset({Capability.ATOMIC_BATCHES, Capability.SHARED_BETWEEN_PROCESSES}),
+           frozenset({Capability.ATOMIC_BATCHES, Capability.SHARED_BETWEEN_PROCESSES,
+                      Capability.STATEMENT_TIMEOUT}),
            "mongodb://HOST:PORT/DBNAME?replicaSet=rs0"),
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Iterator, Sequence
@@ -17,6 +18,8 @@ from backdrop.core.timeseries import as_utc, to_instant
 from backdrop.core.values import distinct_sorted, greatest, is_number, least, order_key, tuple_key
 
 from .base import (
+    QueryTimeout,
+    capped_rows,
     AggregateQuery,
     AggregateRow,
     AlreadyExists,
@@ -384,13 +387,13 @@ class MemoryStorage(Storage):
                     newest[name] = max(times)
             return newest
 
-    def _matching(self, name: str, filters, time: TimeRange) -> list[_Stored]:
+    def _matching(self, name: str, filters, time: TimeRange, ends: float | None = None) -> list[_Stored]:
         with self._lock:
             stored = list(self._records.get(name, {}).values())
-        return [item for item in stored if _matches(item, filters, time)]
+        return [item for item in _timed(stored, ends) if _matches(item, filters, time)]
 
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
-        matching = self._matching(name, query.filters, query.time)
+        matching = self._matching(name, query.filters, query.time, _ends(query.timeout))
         if query.page is not None:
             matching = _paged(matching, query.page)
         raws = [dict(item.raw) for item in matching]
@@ -403,13 +406,15 @@ class MemoryStorage(Storage):
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
         buckets: dict[tuple, tuple[datetime | None, tuple, list[dict]]] = {}
-        for item in self._matching(name, query.filters, query.time):
+        ends = _ends(query.timeout)
+        for item in _timed(self._matching(name, query.filters, query.time, ends), ends):
             placed = self._place(item, query)
             if placed is None:
                 continue
             period_start, group = placed
             key = (period_start, tuple_key(group))
             buckets.setdefault(key, (period_start, group, []))[2].append(item.raw)
+        capped_rows(list(buckets), query.row_cap)
         return [
             AggregateRow(
                 period_start=period_start,
@@ -431,3 +436,22 @@ class MemoryStorage(Storage):
         if item.timestamp is None:
             return None
         return query.bucketing.start(item.timestamp), group
+
+
+CLOCK_EVERY = 256  # records between two looks at the clock of a timed read
+
+
+def _ends(timeout: float | None) -> float | None:
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _timed(items: list, ends: float | None) -> Iterator:
+    """The items, raising QueryTimeout once the clock passes `ends` (the reference engine's
+    statement timeout: it runs in Python, so it looks at the clock as it goes)."""
+    if ends is None:
+        yield from items
+        return
+    for index, item in enumerate(items):
+        if index % CLOCK_EVERY == CLOCK_EVERY - 1 and time.monotonic() > ends:
+            raise QueryTimeout("memory: the read ran longer than its timeout")
+        yield item

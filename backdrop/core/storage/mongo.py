@@ -47,7 +47,7 @@ from bson.errors import BSONError
 from pymongo import MongoClient, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -59,12 +59,14 @@ from .base import (
     AlreadyExists,
     NotFound,
     SENT_REQUESTS_KEPT,
+    QueryTimeout,
     RecordQuery,
     SchemaError,
     Storage,
     StorageError,
     TransformRequest,
     TransformRun,
+    capped_rows,
 )
 from .migrations import VersionedSchema, start_up
 from .rows import local_offsets
@@ -102,6 +104,8 @@ def _translated(taken: Callable[[DuplicateKeyError], AlreadyExists] | None = Non
         yield
     except DuplicateKeyError as error:
         raise (taken(error) if taken else AlreadyExists(f"MongoDB: {error}")) from error
+    except ExecutionTimeout as error:  # maxTimeMS passed: the server stopped the operation
+        raise QueryTimeout(f"MongoDB: {error}") from error
     except (PyMongoError, BSONError) as error:  # BSONError: a document over 16 MB, say
         raise StorageError(f"MongoDB: {error}") from error
 
@@ -432,14 +436,14 @@ class MongoStorage(VersionedSchema, Storage):
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
         pipeline = find_pipeline(name, query)
         with _translated():
-            cursor = self._database()[RECORDS].aggregate(pipeline, allowDiskUse=True)
+            cursor = self._database()[RECORDS].aggregate(pipeline, allowDiskUse=True, **_time_limit(query))
         return _stream(cursor)
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
         pipeline = aggregate_pipeline(name, query, local_offsets(query, lambda: self._span(name)))
         with _translated():
-            documents = list(self._database()[RECORDS].aggregate(pipeline, allowDiskUse=True))
-        return decode_aggregate(documents, query)
+            documents = list(self._database()[RECORDS].aggregate(pipeline, allowDiskUse=True, **_time_limit(query)))
+        return decode_aggregate(capped_rows(documents, query.row_cap), query)
 
 
     def _span(self, name: str) -> tuple[datetime | None, datetime | None]:
@@ -458,6 +462,15 @@ def _outbox_entry(request: TransformRequest) -> dict:
     return {"data_set": request.data_set, "earliest": micros(request.earliest), "latest": micros(request.latest),
             "created_at": micros(request.created_at), "request_id": request.request_id, "attempts": 0,
             "trigger": request.trigger, "sent_at": None}
+
+
+def _time_limit(query: RecordQuery | AggregateQuery) -> dict:
+    """`maxTimeMS` for a timed read (the server counts whole milliseconds; at least 1).
+
+    mongomock, the test double, accepts and ignores it."""
+    if query.timeout is None:
+        return {}
+    return {"maxTimeMS": max(1, round(query.timeout * 1000))}
 
 
 def _stream(cursor) -> Iterator[dict]:

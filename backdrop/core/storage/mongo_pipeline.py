@@ -216,7 +216,10 @@ def aggregate_pipeline(name: str, query: AggregateQuery, offsets: Offsets | None
         group[Columns.reduction(index)] = _accumulator(reduction)
     flat = {column: f"$_id.{column}" for column in key}
     flat.update({column: 1 for column in group if column != "_id"})
-    return [{"$match": match}, {"$group": group}, {"$project": {"_id": 0, **flat}}]
+    pipeline = [{"$match": match}, {"$group": group}, {"$project": {"_id": 0, **flat}}]
+    if query.row_cap is not None:  # one row more than the cap says the cap was passed
+        pipeline.append({"$limit": query.row_cap + 1})
+    return pipeline
 
 
 class _Decoder:

@@ -34,12 +34,14 @@ from .base import (
     ConnectionLost,
     SENT_REQUESTS_KEPT,
     NotFound,
+    QueryTimeout,
     RecordQuery,
     Storage,
     StorageError,
     TransformRequest,
     TransformRun,
     UnsupportedQuery,
+    capped_rows,
 )
 from .migrations import VersionedSchema, start_up
 from .postgres_codec import batch_columns, escape, load_json, stored_json
@@ -161,6 +163,10 @@ class PostgresStorage(VersionedSchema, Storage):
                 committing = True
         except pg_errors.UniqueViolation as error:
             raise AlreadyExists(error.diag.constraint_name or "duplicate key") from error
+        except pg_errors.QueryCanceled as error:
+            if "statement timeout" not in str(error):
+                raise StorageError(f"PostgreSQL: {error}".strip()) from error
+            raise QueryTimeout(f"PostgreSQL: {error}".strip()) from error
         except psycopg.Error as error:
             message = f"PostgreSQL: {error}".strip()
             if isinstance(error, psycopg.OperationalError) and conn is not None and conn.closed:
@@ -427,6 +433,7 @@ class PostgresStorage(VersionedSchema, Storage):
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
         statement = sql.find_statement(name, query)
         with self._transaction() as conn:
+            _limit_statements(conn, query.timeout)
             with conn.cursor(name="backdrop_find") as cursor:
                 cursor.itersize = 1000
                 cursor.execute(statement.text, statement.params)
@@ -437,12 +444,13 @@ class PostgresStorage(VersionedSchema, Storage):
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
         statement = sql.aggregate_statement(name, query)
         with self._transaction() as conn:
+            _limit_statements(conn, query.timeout)
             with conn.cursor(row_factory=dict_row) as cursor:
                 try:
                     rows = cursor.execute(statement.text, statement.params).fetchall()
                 except pg_errors.InvalidParameterValue as error:
                     raise _unknown_zone(query, error) from error
-        return sql.aggregate_rows(rows, query)
+        return sql.aggregate_rows(capped_rows(rows, query.row_cap), query)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -476,6 +484,15 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
     conn.execute("SET jit = off")
     conn.commit()
+
+
+def _limit_statements(conn: psycopg.Connection, timeout: float | None) -> None:
+    """`statement_timeout` for the rest of this transaction only (SET LOCAL), so a pooled
+    connection goes back to the pool without it. The server counts whole milliseconds, 0
+    meaning none: a timeout is at least 1 ms."""
+    if timeout is not None:
+        milliseconds = max(1, round(timeout * 1000))
+        conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(milliseconds),))
 
 
 def _unknown_zone(query: AggregateQuery, error: Exception) -> Exception:

@@ -217,6 +217,8 @@ def aggregate_statement(name: str, query: AggregateQuery) -> Statement:
         statement.add("GROUP BY " + ", ".join(keys))
     else:
         statement.add("HAVING count(*) > 0")
+    if query.row_cap is not None:  # one row more than the cap says the cap was passed
+        statement.add("LIMIT %s", query.row_cap + 1)
     return statement
 
 

@@ -31,12 +31,14 @@ from .base import (
     NotFound,
     SENT_REQUESTS_KEPT,
     Op,
+    QueryTimeout,
     RecordQuery,
     Reduction,
     Storage,
     StorageError,
     TransformRequest,
     TransformRun,
+    capped_rows,
     record_size,
 )
 from .migrations import VersionedSchema, start_up
@@ -66,6 +68,32 @@ def _count_sizes(connection: sqlite3.Connection, name: str) -> None:
     rows = connection.execute(q.UNCOUNTED_RECORDS, (name, UNCOUNTED)).fetchall()
     connection.executemany(q.SET_SIZE, [(record_size(decode(body)), name, record_id)
                                         for record_id, body in rows])
+
+
+PROGRESS_STEPS = 1000  # virtual-machine steps between two looks at the clock of a timed read
+
+
+@contextmanager
+def _deadline(connection: sqlite3.Connection, timeout: float | None):
+    """Interrupt the connection's statement once `timeout` seconds have passed (QueryTimeout).
+
+    SQLite calls the progress handler every PROGRESS_STEPS steps of a running statement;
+    answering true interrupts it. The handler is removed afterwards, so untimed work on the
+    same connection is never cut.
+    """
+    if timeout is None:
+        yield
+        return
+    ends = time.monotonic() + timeout
+    connection.set_progress_handler(lambda: time.monotonic() > ends, PROGRESS_STEPS)
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if "interrupted" not in str(error):
+            raise
+        raise QueryTimeout(f"SQLite: the read ran longer than {timeout} s and was interrupted") from error
+    finally:
+        connection.set_progress_handler(None, 0)
 
 
 def _stream(cursor: sqlite3.Cursor) -> Iterator[dict]:
@@ -405,31 +433,39 @@ class SQLiteStorage(VersionedSchema, Storage):
 
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
         statement = q.find_statement(name, query)
-        with _translated():
-            cursor = self._connection().execute(statement.text, statement.params)
-        return _stream(cursor)
+        connection = self._connection()
+        if query.timeout is None:
+            with _translated():
+                return _stream(connection.execute(statement.text, statement.params))
+        # A timed read runs to its end under the deadline; only decoding is left streamed.
+        with _translated(), _deadline(connection, query.timeout):
+            bodies = connection.execute(statement.text, statement.params).fetchall()
+        return (decode(body) for (body,) in bodies)
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
         offsets = local_offsets(query, lambda: self._span(name))
         try:
-            rows = self._named_rows(q.aggregate_statement(name, query, offsets=offsets))
+            rows = self._named_rows(q.aggregate_statement(name, query, offsets=offsets), query.timeout)
         except StorageError as error:
             if "integer overflow" not in str(error):
                 raise
             # A sum past 64-bit integers: SQLite's SUM refuses it; answer with a float sum.
-            rows = self._named_rows(q.aggregate_statement(name, query, float_sums=True, offsets=offsets))
+            rows = self._named_rows(q.aggregate_statement(name, query, float_sums=True, offsets=offsets),
+                                    query.timeout)
         # Without GROUP BY the statement answers one row even when nothing matched.
-        return decode_aggregate((row for row in rows if row[Columns.COUNT]), query, _DECODER)
+        rows = capped_rows([row for row in rows if row[Columns.COUNT]], query.row_cap)
+        return decode_aggregate(rows, query, _DECODER)
 
     def _span(self, name: str) -> tuple[datetime | None, datetime | None]:
         """The earliest and latest `_timestamp` of the data set (two index probes)."""
         low, high = self._read("SELECT MIN(ts), MAX(ts) FROM records WHERE data_set = ?", (name,))[0]
         return (None if low is None else from_micros(low)), (None if high is None else from_micros(high))
 
-    def _named_rows(self, statement: Statement) -> list[sqlite3.Row]:
+    def _named_rows(self, statement: Statement, timeout: float | None = None) -> list[sqlite3.Row]:
         """Rows that read their columns by name."""
-        with _translated():
-            cursor = self._connection().cursor()
+        connection = self._connection()
+        with _translated(), _deadline(connection, timeout):
+            cursor = connection.cursor()
             cursor.row_factory = sqlite3.Row
             return cursor.execute(statement.text, statement.params).fetchall()
 

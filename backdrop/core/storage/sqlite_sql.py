@@ -250,4 +250,6 @@ def aggregate_statement(name: str, query: AggregateQuery, float_sums: bool = Fal
         statement.add("WHERE " + " AND ".join(f"{column} IS NOT NULL" for column in present))
     if keys:
         statement.add("GROUP BY " + ", ".join(keys))
+    if query.row_cap is not None:  # one row more than the cap says the cap was passed
+        statement.add("LIMIT ?", query.row_cap + 1)
     return statement
