@@ -7,6 +7,16 @@ takes the write lock up front so concurrent writers queue on `busy_timeout` inst
 failing half way with "database is locked". Filtering, sorting, bucketing and the
 reductions all run in SQL (sqlite_sql.py); Python only encodes and decodes bodies
 (sqlite_codec.py).
+
+Under steady load two things need care (README, "Operating SQLite"). The WAL file only
+restarts from its beginning when no reader is using it, so readers overlapping without a
+pause would let it grow without end: every write that leaves it larger than
+WAL_CHECKPOINT_BYTES checkpoints it with TRUNCATE, which waits (a bounded time) for the
+readers of old snapshots to finish while new readers read the database file, and read
+transactions are kept short (a slow consumer of `find` does not hold its snapshot). And a
+connection that met a fault of the file (made read-only, disk full, I/O error, locked) is
+dropped, so the next call opens a fresh one: a connection opened while the file was
+read-only stays read-only for its whole life, even after the file is writable again.
 """
 from __future__ import annotations
 
@@ -48,6 +58,23 @@ from .text import unescape
 
 BUSY_TIMEOUT_SECONDS = 30
 
+# A write that leaves the WAL file larger than this checkpoints and truncates it; each
+# connection also asks SQLite to cut the file back to this size whenever it restarts.
+WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024
+# How long that checkpoint waits for readers of older snapshots before giving up until the
+# next write (the write itself has committed by then and succeeds either way).
+CHECKPOINT_WAIT_MS = 2000
+# A `find` consumed for longer than this reads the rest of its rows at once, ending its read
+# transaction, so a slow consumer cannot hold an old snapshot (and the WAL) for long.
+STREAM_SNAPSHOT_SECONDS = 1.0
+STREAM_CHUNK = 500
+
+# Primary result codes saying the file, not the statement, failed: the connection that met
+# one is dropped, since it may never work again (one opened read-only stays read-only).
+FILE_FAULTS = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+                         sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB,
+                         sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
 
 @contextmanager
 def _translated():
@@ -68,11 +95,43 @@ def _count_sizes(connection: sqlite3.Connection, name: str) -> None:
                                         for record_id, body in rows])
 
 
-def _stream(cursor: sqlite3.Cursor) -> Iterator[dict]:
-    """Rows decoded one at a time as the caller iterates: a large answer is never all in memory."""
-    with _translated():
-        for (body,) in cursor:
-            yield decode(body)
+def _is_file_fault(error: BaseException) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in FILE_FAULTS
+
+
+def _rows(cursor: sqlite3.Cursor) -> Iterator[tuple]:
+    """The cursor's rows a chunk at a time while the caller keeps up; once the caller has
+    been at it for longer than STREAM_SNAPSHOT_SECONDS, the rest at once, which ends the
+    statement and with it the read transaction that pins its snapshot in the WAL. (The
+    clock starts at the first chunk: the time the query takes to answer is its own.)"""
+    rows = cursor.fetchmany(STREAM_CHUNK)
+    started = time.monotonic()
+    while rows:
+        yield from rows
+        if time.monotonic() - started > STREAM_SNAPSHOT_SECONDS:
+            rest = cursor.fetchall()
+            cursor.close()
+            yield from rest
+            return
+        rows = cursor.fetchmany(STREAM_CHUNK)
+
+
+def _checkpoint(connection: sqlite3.Connection) -> None:
+    """Copy the WAL into the database and truncate it, waiting at most CHECKPOINT_WAIT_MS
+    for readers of older snapshots (new readers meanwhile read the database file, so a
+    stream of overlapping readers cannot keep it from finishing). Called after a commit:
+    a failure here is left for the next write to retry, never reported as the write's."""
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.Error:
+        pass
+    finally:
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        except sqlite3.Error:
+            pass
 
 
 def _use_wal(connection: sqlite3.Connection) -> None:
@@ -148,10 +207,42 @@ class SQLiteStorage(VersionedSchema, Storage):
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
                                      isolation_level=None, check_same_thread=False)
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-        _use_wal(connection)
-        connection.execute("PRAGMA synchronous = NORMAL")
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+            _use_wal(connection)
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_BYTES}")
+        except BaseException:
+            connection.close()
+            raise
         return connection
+
+    def _drop(self, role: str, connection: sqlite3.Connection) -> None:
+        """Forget `connection` as this thread's for `role`, so the next call opens a fresh one.
+        Not closed here: a stream still reading from it keeps it until the stream ends."""
+        connections = getattr(self._local, "connections", {})
+        if connections.get(role) is connection:
+            del connections[role]
+        with self._lock:
+            self._connections = [kept for kept in self._connections if kept is not connection]
+
+    @contextmanager
+    def _faults(self, role: str, connection: sqlite3.Connection) -> Iterator[None]:
+        """Driver errors as StorageError; `connection` dropped if the file failed under it."""
+        try:
+            with _translated():
+                yield
+        except StorageError as error:
+            if _is_file_fault(error.__cause__):
+                self._drop(role, connection)
+            raise
+
+    @contextmanager
+    def _using(self, role: str = "read") -> Iterator[sqlite3.Connection]:
+        """This thread's connection for `role`, dropped if the file fails under it."""
+        connection = self._connection(role)
+        with self._faults(role, connection):
+            yield connection
 
     @contextmanager
     def _schema_store(self) -> Iterator[SQLiteSchemaStore]:
@@ -160,9 +251,9 @@ class SQLiteStorage(VersionedSchema, Storage):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction holding the write lock from its first statement."""
-        connection = self._connection("write")
-        with _translated():
+        """One write transaction holding the write lock from its first statement; then the
+        WAL checkpointed if it has grown past WAL_CHECKPOINT_BYTES."""
+        with self._using("write") as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
@@ -171,10 +262,25 @@ class SQLiteStorage(VersionedSchema, Storage):
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
+        if self._wal_size() > WAL_CHECKPOINT_BYTES:
+            _checkpoint(connection)
+
+    def _wal_size(self) -> int:
+        try:
+            return os.path.getsize(f"{self.path}-wal")
+        except OSError:
+            return 0
 
     def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        with _translated():
-            return self._connection().execute(sql, params).fetchall()
+        with self._using() as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def _stream(self, cursor: sqlite3.Cursor) -> Iterator[dict]:
+        """Rows decoded one at a time as the caller iterates: a large answer is never all in
+        memory while the caller keeps up (see _rows)."""
+        with self._faults("read", cursor.connection):
+            for (body,) in _rows(cursor):
+                yield decode(body)
 
     @staticmethod
     def _take_versions(connection: sqlite3.Connection, count: int = 1) -> int:
@@ -405,9 +511,9 @@ class SQLiteStorage(VersionedSchema, Storage):
 
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
         statement = q.find_statement(name, query)
-        with _translated():
-            cursor = self._connection().execute(statement.text, statement.params)
-        return _stream(cursor)
+        with self._using() as connection:
+            cursor = connection.execute(statement.text, statement.params)
+        return self._stream(cursor)
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
         offsets = local_offsets(query, lambda: self._span(name))
@@ -428,8 +534,8 @@ class SQLiteStorage(VersionedSchema, Storage):
 
     def _named_rows(self, statement: Statement) -> list[sqlite3.Row]:
         """Rows that read their columns by name."""
-        with _translated():
-            cursor = self._connection().cursor()
+        with self._using() as connection:
+            cursor = connection.cursor()
             cursor.row_factory = sqlite3.Row
             return cursor.execute(statement.text, statement.params).fetchall()
 
