@@ -117,6 +117,18 @@ def _rows(cursor: sqlite3.Cursor) -> Iterator[tuple]:
         rows = cursor.fetchmany(STREAM_CHUNK)
 
 
+def _match_modes(path: str) -> None:
+    """Give the `-wal` and `-shm` files the database file's permissions, as SQLite does
+    when it creates them (best effort: only their owner may)."""
+    mode = os.stat(path).st_mode & 0o777
+    for side in (f"{path}-wal", f"{path}-shm"):
+        try:
+            if os.stat(side).st_mode & 0o777 != mode:
+                os.chmod(side, mode)
+        except OSError:
+            pass
+
+
 def _checkpoint(connection: sqlite3.Connection) -> None:
     """Copy the WAL into the database and truncate it, waiting at most CHECKPOINT_WAIT_MS
     for readers of older snapshots (new readers meanwhile read the database file, so a
@@ -129,7 +141,7 @@ def _checkpoint(connection: sqlite3.Connection) -> None:
         pass
     finally:
         try:
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         except sqlite3.Error:
             pass
 
@@ -161,10 +173,12 @@ class SQLiteStorage(VersionedSchema, Storage):
     def __init__(self, path: str, *, auto_migrate: bool = True) -> None:
         self.path = path
         self._auto_migrate = auto_migrate
-        self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        # (process, thread, role) -> connection: held here rather than in a threading.local
+        # so that recovery (_recover) can drop every connection of the process at once.
+        self._connections: dict[tuple[int, int, str], sqlite3.Connection] = {}
         self._schema_ready = False
+        self._read_only_in: int | None = None  # the process that met a read-only file (_recover)
 
     @classmethod
     def from_url(cls, url: str, *, auto_migrate: bool = True, **_options) -> "SQLiteStorage":
@@ -186,15 +200,14 @@ class SQLiteStorage(VersionedSchema, Storage):
         connection holds an old snapshot, and a write begun on that same connection would
         fail at once with "database is locked" whenever another process had committed since.
         """
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            local.pid, local.connections = os.getpid(), {}
-        connection = local.connections.get(role)
+        self._reopen()
+        key = (os.getpid(), threading.get_ident(), role)
+        connection = self._connections.get(key)
         if connection is None:
             with _translated():
-                connection = local.connections[role] = self._open()
+                connection = self._open()
             with self._lock:
-                self._connections.append(connection)
+                self._connections[key] = connection
         return connection
 
     def _open(self) -> sqlite3.Connection:
@@ -208,7 +221,7 @@ class SQLiteStorage(VersionedSchema, Storage):
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
                                      isolation_level=None, check_same_thread=False)
         try:
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
             _use_wal(connection)
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_BYTES}")
@@ -217,31 +230,56 @@ class SQLiteStorage(VersionedSchema, Storage):
             raise
         return connection
 
-    def _drop(self, role: str, connection: sqlite3.Connection) -> None:
-        """Forget `connection` as this thread's for `role`, so the next call opens a fresh one.
-        Not closed here: a stream still reading from it keeps it until the stream ends."""
-        connections = getattr(self._local, "connections", {})
-        if connections.get(role) is connection:
-            del connections[role]
+    def _drop(self, doomed) -> None:
+        """Forget the connections for which `doomed(key, connection)`, so that the next call
+        of their thread opens a fresh one. Not closed here, since another thread may be reading from
+        one: each closes when its last reference goes, at once if it was idle."""
         with self._lock:
-            self._connections = [kept for kept in self._connections if kept is not connection]
+            self._connections = {key: kept for key, kept in self._connections.items() if not doomed(key, kept)}
+
+    def _recover(self, connection: sqlite3.Connection, error: sqlite3.Error) -> None:
+        """Drop `connection` after a fault of the file, so that the next call reopens it.
+
+        "Read-only" needs more. A connection opened while the file was read-only stays
+        read-only; worse, SQLite shares one mapping of the `-shm` file between all
+        connections of a process, and a connection opened while the file was read-only
+        creates `-shm` (and `-wal`) read-only like it. So every connection of this process
+        is dropped, now and again by the first call once the file is writable (_reopen),
+        which also gives the side files the database file's mode back.
+        """
+        if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_READONLY:
+            self._read_only_in = os.getpid()
+            self._drop_process_connections()
+        else:
+            self._drop(lambda key, kept: kept is connection)
+
+    def _reopen(self) -> None:
+        """After a read-only fault in this process, once the file is writable: see _recover."""
+        if self._read_only_in == os.getpid() and os.access(self.path, os.W_OK):
+            self._read_only_in = None
+            _match_modes(self.path)
+            self._drop_process_connections()
+
+    def _drop_process_connections(self) -> None:
+        pid = os.getpid()
+        self._drop(lambda key, kept: key[0] == pid)
 
     @contextmanager
-    def _faults(self, role: str, connection: sqlite3.Connection) -> Iterator[None]:
-        """Driver errors as StorageError; `connection` dropped if the file failed under it."""
+    def _faults(self, connection: sqlite3.Connection) -> Iterator[None]:
+        """Driver errors as StorageError; after a fault of the file, `connection` is dropped."""
         try:
             with _translated():
                 yield
         except StorageError as error:
             if _is_file_fault(error.__cause__):
-                self._drop(role, connection)
+                self._recover(connection, error.__cause__)
             raise
 
     @contextmanager
     def _using(self, role: str = "read") -> Iterator[sqlite3.Connection]:
         """This thread's connection for `role`, dropped if the file fails under it."""
         connection = self._connection(role)
-        with self._faults(role, connection):
+        with self._faults(connection):
             yield connection
 
     @contextmanager
@@ -278,7 +316,7 @@ class SQLiteStorage(VersionedSchema, Storage):
     def _stream(self, cursor: sqlite3.Cursor) -> Iterator[dict]:
         """Rows decoded one at a time as the caller iterates: a large answer is never all in
         memory while the caller keeps up (see _rows)."""
-        with self._faults("read", cursor.connection):
+        with self._faults(cursor.connection):
             for (body,) in _rows(cursor):
                 yield decode(body)
 
@@ -293,10 +331,9 @@ class SQLiteStorage(VersionedSchema, Storage):
 
     def close(self) -> None:
         with self._lock:
-            connections, self._connections = self._connections, []
-        for connection in connections:
+            connections, self._connections = self._connections, {}
+        for connection in connections.values():
             connection.close()
-        self._local = threading.local()
 
     # --- data-set configurations ---------------------------------------------------------
 
