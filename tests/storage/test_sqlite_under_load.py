@@ -22,7 +22,6 @@ import tempfile
 import threading
 import traceback
 
-import pytest
 from storage_support import CONFIG, record
 
 from backdrop.core.storage import sqlite as engine_module
