@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import requests
-from test_crash_and_load import _data_set, over_http  # noqa: F401 - over_http is a fixture used below
+from hostile_data_sets import new_data_set
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ runs from the checkout
 from bench import abuse  # noqa: E402
@@ -56,7 +56,7 @@ def _writer(url: str, headers: dict, stop: threading.Event, statuses: list) -> N
 
 
 def test_a_probe_is_served_while_abusive_queries_and_slow_clients_run(over_http):
-    with _data_set(over_http, "abuse") as (url, headers):
+    with new_data_set(over_http, "abuse") as (url, headers):
         _seed(url, headers)
         stop, written = threading.Event(), []
         writer = threading.Thread(target=_writer, args=(url, headers, stop, written))
