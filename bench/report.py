@@ -105,11 +105,16 @@ def table(report: dict) -> str:
 
 
 def _probe_line(figures: dict) -> str:
-    idle, abused = figures["idle"], figures["abused"]
-    return (f"idle p50/p95/max {idle['probe_p50_ms']}/{idle['probe_p95_ms']}/{idle['probe_max_ms']} ms; "
-            f"under abuse {abused['probe_p50_ms']}/{abused['probe_p95_ms']}/{abused['probe_max_ms']} ms, "
-            f"{abused['probe_failures']} of {abused['probe_tries']} failed "
-            f"(abusers answered {abused['abuser_statuses']})")
+    """p50/p95/max of the probe idle, under the abusive queries, and with slow clients too."""
+    parts = []
+    for key, label in (("idle", "idle"), ("queries", "abusive queries"), ("abused", "and slow clients")):
+        if key in figures:
+            run = figures[key]
+            part = f"{label} {run['probe_p50_ms']}/{run['probe_p95_ms']}/{run['probe_max_ms']} ms"
+            if key != "idle":
+                part += f" ({run['probe_failures']} of {run['probe_tries']} failed, abusers got {run['abuser_statuses']})"
+            parts.append(part)
+    return "p50/p95/max " + "; ".join(parts)
 
 
 def _mark(value: bool) -> str:

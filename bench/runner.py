@@ -130,16 +130,21 @@ def _reads(engine, read: App, cached: App, large, small, options: Options) -> di
 # values, and every record of the data set at once.
 ABUSIVE_QUERIES = ("group_by=service&group_by=department&collect=count:sum", "limit=1000000000")
 PROBE_QUERY = "limit=10"
+SLOW_CLIENTS = 2
 
 
 def _abuse(engine, read: App, large, options: Options) -> dict:
-    """The probe's latency (`/_status` and a small query in turn) idle, then while one
-    client per query of ABUSIVE_QUERIES loops over it and two slow clients trickle headers."""
-    progress(f"{engine.name}: a probe client, idle then under abuse ({options.abuse_seconds} s each)")
-    idle = abuse.probe(read.url, large.path, PROBE_QUERY, options.abuse_seconds)
-    abused = abuse.abuse(read.url, large.path, ABUSIVE_QUERIES, PROBE_QUERY, options.abuse_seconds)
-    return {"seconds": options.abuse_seconds, "abusive_queries": list(ABUSIVE_QUERIES),
-            "probe_query": PROBE_QUERY, "slow_clients": 2, "idle": idle.summary(), "abused": abused.summary()}
+    """The probe's latency (`/_status` and a small query in turn) idle, then while one client
+    per query of ABUSIVE_QUERIES loops over it, then with two slow clients trickling headers too."""
+    seconds = options.abuse_seconds
+    progress(f"{engine.name}: a probe client idle, under abusive queries, and with slow clients too "
+             f"({seconds} s each)")
+    idle = abuse.probe(read.url, large.path, PROBE_QUERY, seconds)
+    queries = abuse.abuse(read.url, large.path, ABUSIVE_QUERIES, PROBE_QUERY, seconds, slow_clients=0)
+    both = abuse.abuse(read.url, large.path, ABUSIVE_QUERIES, PROBE_QUERY, seconds, slow_clients=SLOW_CLIENTS)
+    return {"seconds": seconds, "abusive_queries": list(ABUSIVE_QUERIES), "probe_query": PROBE_QUERY,
+            "slow_clients": SLOW_CLIENTS, "idle": idle.summary(), "queries": queries.summary(),
+            "abused": both.summary()}
 
 
 def _ingest(engine, write: App, large, small, options: Options) -> dict:

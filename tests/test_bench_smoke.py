@@ -53,7 +53,7 @@ def test_quick_run_has_every_section(sqlite):
 
 
 def test_the_probe_is_timed_idle_and_under_abuse(sqlite):
-    for when in ("idle", "abused"):
+    for when in ("idle", "queries", "abused"):
         figures = sqlite["abuse"][when]
         assert figures["probe_tries"] > 0 and figures["probe_tries"] > figures["probe_failures"], (when, figures)
         assert all(_positive(figures[key]) for key in ("probe_p50_ms", "probe_p95_ms", "probe_max_ms")), figures

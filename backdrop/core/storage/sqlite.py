@@ -61,9 +61,12 @@ BUSY_TIMEOUT_SECONDS = 30
 # A write that leaves the WAL file larger than this checkpoints and truncates it; each
 # connection also asks SQLite to cut the file back to this size whenever it restarts.
 WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024
-# How long that checkpoint waits for readers of older snapshots before giving up until the
-# next write (the write itself has committed by then and succeeds either way).
+# How long that checkpoint waits for readers of older snapshots (holding up other writers
+# meanwhile) before giving up; the write itself has committed by then and succeeds either
+# way. After giving up, this process's writes try again only after CHECKPOINT_RETRY_SECONDS,
+# so that a long read does not cost every write the wait.
 CHECKPOINT_WAIT_MS = 2000
+CHECKPOINT_RETRY_SECONDS = 5.0
 # A `find` consumed for longer than this reads the rest of its rows at once, ending its read
 # transaction, so a slow consumer cannot hold an old snapshot (and the WAL) for long.
 STREAM_SNAPSHOT_SECONDS = 1.0
@@ -129,16 +132,18 @@ def _match_modes(path: str) -> None:
             pass
 
 
-def _checkpoint(connection: sqlite3.Connection) -> None:
+def _checkpoint(connection: sqlite3.Connection) -> bool:
     """Copy the WAL into the database and truncate it, waiting at most CHECKPOINT_WAIT_MS
     for readers of older snapshots (new readers meanwhile read the database file, so a
-    stream of overlapping readers cannot keep it from finishing). Called after a commit:
-    a failure here is left for the next write to retry, never reported as the write's."""
+    stream of overlapping readers cannot keep it from finishing); whether it finished.
+    Called after a commit: a failure here is left for a later write to retry, never
+    reported as the write's."""
     try:
         connection.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
     except sqlite3.Error:
-        pass
+        return False
     finally:
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
@@ -179,6 +184,7 @@ class SQLiteStorage(VersionedSchema, Storage):
         self._connections: dict[tuple[int, int, str], sqlite3.Connection] = {}
         self._schema_ready = False
         self._read_only_in: int | None = None  # the process that met a read-only file (_recover)
+        self._checkpoint_after = 0.0  # time.monotonic() before which writes do not checkpoint
 
     @classmethod
     def from_url(cls, url: str, *, auto_migrate: bool = True, **_options) -> "SQLiteStorage":
@@ -300,8 +306,9 @@ class SQLiteStorage(VersionedSchema, Storage):
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
-        if self._wal_size() > WAL_CHECKPOINT_BYTES:
-            _checkpoint(connection)
+        if self._wal_size() > WAL_CHECKPOINT_BYTES and time.monotonic() >= self._checkpoint_after:
+            if not _checkpoint(connection):
+                self._checkpoint_after = time.monotonic() + CHECKPOINT_RETRY_SECONDS
 
     def _wal_size(self) -> int:
         try:
