@@ -14,7 +14,7 @@ from pathlib import Path
 from bench import report, runner
 from bench.engines import benchmark_engines, default_engines
 
-QUICK = {"records": 2_000, "small_records": 200, "repeat": 1, "clients": 2, "abuse_seconds": 2.0}
+QUICK = {"records": 2_000, "small_records": 200, "repeat": 1, "clients": 2, "abuse_seconds": 1.0}
 
 
 def parse(argv: list[str]) -> tuple[runner.Options, Path | None, Path | None]:
