@@ -20,6 +20,7 @@ read-only stays read-only for its whole life, even after the file is writable ag
 """
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import threading
@@ -265,6 +266,7 @@ class SQLiteStorage(VersionedSchema, Storage):
             self._read_only_in = None
             _match_modes(self.path)
             self._drop_process_connections()
+            gc.collect()  # a dropped connection still in a reference cycle (a traceback's) closes now
 
     def _drop_process_connections(self) -> None:
         pid = os.getpid()
