@@ -14,7 +14,7 @@ from pathlib import Path
 from bench import report, runner
 from bench.engines import benchmark_engines, default_engines
 
-QUICK = {"records": 2_000, "small_records": 200, "repeat": 1, "clients": 2}
+QUICK = {"records": 2_000, "small_records": 200, "repeat": 1, "clients": 2, "abuse_seconds": 1.0}
 
 
 def parse(argv: list[str]) -> tuple[runner.Options, Path | None, Path | None]:
@@ -27,6 +27,9 @@ def parse(argv: list[str]) -> tuple[runner.Options, Path | None, Path | None]:
     parser.add_argument("--clients", type=int, help="concurrent HTTP clients while loading (default 4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app (default 2)")
     parser.add_argument("--repeat", type=int, help="timed runs of each query (default 10)")
+    parser.add_argument("--abuse-seconds", type=float,
+                        help="seconds the probe is timed idle, then under abusive queries and slow "
+                             "clients (default 10; 0 leaves it out)")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "BACKDROP_TEST_POSTGRES_URL", runner.Options.postgres_url),
         help="a PostgreSQL server where the benchmark may CREATE and DROP its own databases")
@@ -38,11 +41,13 @@ def parse(argv: list[str]) -> tuple[runner.Options, Path | None, Path | None]:
                         help="tiny sizes (2,000 records, 1 run each) to check the benchmark works")
     args = parser.parse_args(argv)
     sizes = dict(QUICK) if args.quick else {}
-    for key in ("records", "small_records", "clients", "repeat"):
+    for key in ("records", "small_records", "clients", "repeat", "abuse_seconds"):
         if getattr(args, key) is not None:
             sizes[key] = getattr(args, key)
-    if any(value < 1 for value in sizes.values()) or args.workers < 1:
+    if any(value < 1 for key, value in sizes.items() if key != "abuse_seconds") or args.workers < 1:
         parser.error("sizes, clients, workers and repeat must be at least 1")
+    if sizes.get("abuse_seconds", 0) < 0:
+        parser.error("--abuse-seconds cannot be negative")
     if args.engines is None:
         servers = runner.Options(postgres_url=args.postgres_url, mongodb_url=args.mongodb_url)
         args.engines = ",".join(default_engines(servers.server_url))

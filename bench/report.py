@@ -95,11 +95,26 @@ def table(report: dict) -> str:
         for query, peak in section["memory"].items():
             lines.append(f"  read worker peak RSS {peak['worker_peak_rss_mb']:.0f} MB "
                          f"(+{peak['growth_mb']:.0f} MB) answering {query}")
+        if "abuse" in section:
+            lines.append(f"  probe {_probe_line(section['abuse'])}")
     missed = [t for t in report["targets"] if not t["met"]]
     lines.append(f"targets: {len(report['targets']) - len(missed)} met, {len(missed)} missed")
     lines += [f"  MISSED {t['engine']}: {t['target']} (measured {t['measured']}, limit {t['limit']})"
               for t in missed]
     return "\n".join(lines)
+
+
+def _probe_line(figures: dict) -> str:
+    """p50/p95/max of the probe idle, under the abusive queries, and with slow clients too."""
+    parts = []
+    for key, label in (("idle", "idle"), ("queries", "abusive queries"), ("abused", "and slow clients")):
+        if key in figures:
+            run = figures[key]
+            part = f"{label} {run['probe_p50_ms']}/{run['probe_p95_ms']}/{run['probe_max_ms']} ms"
+            if key != "idle":
+                part += f" ({run['probe_failures']} of {run['probe_tries']} failed, abusers got {run['abuser_statuses']})"
+            parts.append(part)
+    return "p50/p95/max " + "; ".join(parts)
 
 
 def _mark(value: bool) -> str:
@@ -144,5 +159,11 @@ def markdown(report: dict) -> str:
         for query, peak in section["memory"].items():
             lines.append(f"Read worker peak RSS answering `{query}` ({peak['response_bytes']:,} bytes): "
                          f"{peak['worker_peak_rss_mb']} MB (idle {peak['idle_worker_peak_rss_mb']} MB).")
+        if "abuse" in section:
+            figures = section["abuse"]
+            queries = ", ".join(f"`{query}`" for query in figures["abusive_queries"])
+            lines += ["", f"Probe (`/_status` and `{figures['probe_query']}` in turn, {figures['seconds']} s each "
+                          f"way), with one client looping over each of {queries} and "
+                          f"{figures['slow_clients']} slow-header clients: {_probe_line(figures)}."]
         lines.append("")
     return "\n".join(lines)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import generate, memory, reads
+from bench import abuse, generate, memory, reads
 from bench.engines import default_engines, open_engine
 from bench.ingest import create_data_set, post_all
 from bench.servers import App, app_environment, start_app
@@ -27,6 +27,7 @@ class Options:
     clients: int = 4
     workers: int = 2
     repeat: int = 10
+    abuse_seconds: float = 10.0
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/test"
     mongodb_url: str | None = None
 
@@ -93,6 +94,8 @@ def _measure(engine, options: Options, folder: Path, started: list[App]) -> dict
     section["ingest"].update(_raw_ingest(engine, large, options, section["ingest"]))
     read, cached = app("read", "read-nocache"), app("read", "read-cache", cache_size=1024)
     section.update(_reads(engine, read, cached, large, small, options))
+    if options.abuse_seconds > 0:
+        section["abuse"] = _abuse(engine, read, large, options)
     read.stop()
     cached.stop()
     progress(f"{engine.name}: peak memory of a read worker")
@@ -121,6 +124,27 @@ def _reads(engine, read: App, cached: App, large, small, options: Options) -> di
     span = generate.same_density_span(options.small_records, options.records, WEEK_MIDDLE)
     section["proportionality"]["small_span"] = [moment.isoformat() for moment in span]
     return section
+
+
+# Costly queries of the issue-14 kind on the benchmark's data: groups over two fields of many
+# values, and every record of the data set at once.
+ABUSIVE_QUERIES = ("group_by=service&group_by=department&collect=count:sum", "limit=1000000000")
+PROBE_QUERY = "limit=10"
+SLOW_CLIENTS = 2
+
+
+def _abuse(engine, read: App, large, options: Options) -> dict:
+    """The probe's latency (`/_status` and a small query in turn) idle, then while one client
+    per query of ABUSIVE_QUERIES loops over it, then with two slow clients trickling headers too."""
+    seconds = options.abuse_seconds
+    progress(f"{engine.name}: a probe client idle, under abusive queries, and with slow clients too "
+             f"({seconds} s each)")
+    idle = abuse.probe(read.url, large.path, PROBE_QUERY, seconds)
+    queries = abuse.abuse(read.url, large.path, ABUSIVE_QUERIES, PROBE_QUERY, seconds, slow_clients=0)
+    both = abuse.abuse(read.url, large.path, ABUSIVE_QUERIES, PROBE_QUERY, seconds, slow_clients=SLOW_CLIENTS)
+    return {"seconds": seconds, "abusive_queries": list(ABUSIVE_QUERIES), "probe_query": PROBE_QUERY,
+            "slow_clients": SLOW_CLIENTS, "idle": idle.summary(), "queries": queries.summary(),
+            "abused": both.summary()}
 
 
 def _ingest(engine, write: App, large, small, options: Options) -> dict:

@@ -49,7 +49,15 @@ def test_quick_run_reports_the_machine_and_sqlite_as_available(run):
 
 
 def test_quick_run_has_every_section(sqlite):
-    assert {"ingest", "status_round_trip", "queries", "cache", "proportionality", "memory"} <= set(sqlite)
+    assert {"ingest", "status_round_trip", "queries", "cache", "proportionality", "memory", "abuse"} <= set(sqlite)
+
+
+def test_the_probe_is_timed_idle_and_under_abuse(sqlite):
+    for when in ("idle", "queries", "abused"):
+        figures = sqlite["abuse"][when]
+        assert figures["probe_tries"] > 0 and figures["probe_tries"] > figures["probe_failures"], (when, figures)
+        assert all(_positive(figures[key]) for key in ("probe_p50_ms", "probe_p95_ms", "probe_max_ms")), figures
+    assert sum(sqlite["abuse"]["abused"]["abuser_statuses"].values()) > 0
 
 
 def test_ingest_reports_positive_rates_over_http_and_raw(sqlite):

@@ -193,3 +193,11 @@ def _seed(served: Served) -> None:
         stored = served.send("write", "POST", f"/data/{config['data_group']}/{config['data_type']}", token,
                              json.dumps(SEED).encode())
         assert stored.status == 200, stored.body
+
+
+@pytest.fixture
+def over_http(served):
+    """The apps under gunicorn: these tests kill and load real processes."""
+    if not served.over_http:
+        pytest.skip(f"SKIP {served.engine}: {served.why_not_http}")
+    return served

@@ -17,12 +17,10 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 import requests
-from hostile_cases import ADMIN_TOKEN
+from hostile_data_sets import new_data_set
 
 from backdrop.core.storage.base import Filter, RecordQuery
 from backdrop.testing import wait_until_up
@@ -33,33 +31,6 @@ KILLS = 4
 BATCH = 1000
 LOAD_SECONDS = 4.0
 CLIENTS = 4
-
-
-@pytest.fixture
-def over_http(served):
-    """The apps under gunicorn: these tests kill and load real processes."""
-    if not served.over_http:
-        pytest.skip(f"SKIP {served.engine}: {served.why_not_http}")
-    return served
-
-
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
-
-
-@contextmanager
-def _data_set(served, name: str):
-    """A new data set `hostile/NAME` for one test, deleted after it (the catalogue's
-    snapshots stay small): yields its write URL and the headers writing to it."""
-    served.last_snapshot = None  # the catalogue takes a new one after this test
-    token, admin_url = f"{name}-token", f"{served.apps['write'].url}/data-sets"
-    config = {"data_group": "hostile", "data_type": name, "bearer_token": token, "raw_queries_allowed": True}
-    created = requests.post(admin_url, data=json.dumps(config), headers=ADMIN, timeout=30)
-    assert created.status_code == 201, created.text
-    writer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    try:
-        yield f"{served.apps['write'].url}/data/hostile/{name}", writer
-    finally:
-        requests.delete(f"{admin_url}/hostile_{name}", headers=ADMIN, timeout=30)
 
 
 def _children(pid: int) -> set[int]:
@@ -117,7 +88,7 @@ def _post(url: str, headers: dict, body: str, outcome: dict) -> None:
 
 
 def test_a_batch_is_whole_or_absent_when_the_write_worker_is_killed_mid_batch(over_http):
-    with _data_set(over_http, "crash") as (url, headers):
+    with new_data_set(over_http, "crash") as (url, headers):
         _kill_mid_batch(over_http, url, headers)
 
 
@@ -157,7 +128,7 @@ def _kill_mid_batch(served, url: str, headers: dict) -> None:
 
 
 def test_concurrent_writers_and_readers_lose_and_double_nothing(over_http):
-    with _data_set(over_http, "load") as (url, headers):
+    with new_data_set(over_http, "load") as (url, headers):
         _load(over_http, url, headers)
 
 

@@ -7,9 +7,20 @@ takes the write lock up front so concurrent writers queue on `busy_timeout` inst
 failing half way with "database is locked". Filtering, sorting, bucketing and the
 reductions all run in SQL (sqlite_sql.py); Python only encodes and decodes bodies
 (sqlite_codec.py).
+
+Under steady load two things need care (README, "Operating SQLite"). The WAL file only
+restarts from its beginning when no reader is using it, so readers overlapping without a
+pause would let it grow without end: every write that leaves it larger than
+WAL_CHECKPOINT_BYTES checkpoints it with TRUNCATE, which waits (a bounded time) for the
+readers of old snapshots to finish while new readers read the database file, and read
+transactions are kept short (a slow consumer of `find` does not hold its snapshot). And a
+connection that met a fault of the file (made read-only, disk full, I/O error, locked) is
+dropped, so the next call opens a fresh one: a connection opened while the file was
+read-only stays read-only for its whole life, even after the file is writable again.
 """
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import threading
@@ -49,6 +60,26 @@ from .sqlite_schema import MIGRATIONS, SQLiteSchemaStore, schema_store
 from .text import unescape
 
 BUSY_TIMEOUT_SECONDS = 30
+
+# A write that leaves the WAL file larger than this checkpoints and truncates it; each
+# connection also asks SQLite to cut the file back to this size whenever it restarts.
+WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024
+# How long that checkpoint waits for readers of older snapshots (holding up other writers
+# meanwhile) before giving up; the write itself has committed by then and succeeds either
+# way. After giving up, this process's writes try again only after CHECKPOINT_RETRY_SECONDS,
+# so that a long read does not cost every write the wait.
+CHECKPOINT_WAIT_MS = 2000
+CHECKPOINT_RETRY_SECONDS = 5.0
+# A `find` consumed for longer than this reads the rest of its rows at once, ending its read
+# transaction, so a slow consumer cannot hold an old snapshot (and the WAL) for long.
+STREAM_SNAPSHOT_SECONDS = 1.0
+STREAM_CHUNK = 500
+
+# Primary result codes saying the file, not the statement, failed: the connection that met
+# one is dropped, since it may never work again (one opened read-only stays read-only).
+FILE_FAULTS = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+                         sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB,
+                         sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 @contextmanager
@@ -96,11 +127,57 @@ def _deadline(connection: sqlite3.Connection, timeout: float | None):
         connection.set_progress_handler(None, 0)
 
 
-def _stream(cursor: sqlite3.Cursor) -> Iterator[dict]:
-    """Rows decoded one at a time as the caller iterates: a large answer is never all in memory."""
-    with _translated():
-        for (body,) in cursor:
-            yield decode(body)
+def _is_file_fault(error: BaseException) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in FILE_FAULTS
+
+
+def _rows(cursor: sqlite3.Cursor) -> Iterator[tuple]:
+    """The cursor's rows a chunk at a time while the caller keeps up; once the caller has
+    been at it for longer than STREAM_SNAPSHOT_SECONDS, the rest at once, which ends the
+    statement and with it the read transaction that pins its snapshot in the WAL. (The
+    clock starts at the first chunk: the time the query takes to answer is its own.)"""
+    rows = cursor.fetchmany(STREAM_CHUNK)
+    started = time.monotonic()
+    while rows:
+        yield from rows
+        if time.monotonic() - started > STREAM_SNAPSHOT_SECONDS:
+            rest = cursor.fetchall()
+            cursor.close()
+            yield from rest
+            return
+        rows = cursor.fetchmany(STREAM_CHUNK)
+
+
+def _match_modes(path: str) -> None:
+    """Give the `-wal` and `-shm` files the database file's permissions, as SQLite does
+    when it creates them (best effort: only their owner may)."""
+    mode = os.stat(path).st_mode & 0o777
+    for side in (f"{path}-wal", f"{path}-shm"):
+        try:
+            if os.stat(side).st_mode & 0o777 != mode:
+                os.chmod(side, mode)
+        except OSError:
+            pass
+
+
+def _checkpoint(connection: sqlite3.Connection) -> bool:
+    """Copy the WAL into the database and truncate it, waiting at most CHECKPOINT_WAIT_MS
+    for readers of older snapshots (new readers meanwhile read the database file, so a
+    stream of overlapping readers cannot keep it from finishing); whether it finished.
+    Called after a commit: a failure here is left for a later write to retry, never
+    reported as the write's."""
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+    except sqlite3.Error:
+        return False
+    finally:
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        except sqlite3.Error:
+            pass
 
 
 def _use_wal(connection: sqlite3.Connection) -> None:
@@ -130,10 +207,13 @@ class SQLiteStorage(VersionedSchema, Storage):
     def __init__(self, path: str, *, auto_migrate: bool = True) -> None:
         self.path = path
         self._auto_migrate = auto_migrate
-        self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        # (process, thread, role) -> connection: held here rather than in a threading.local
+        # so that recovery (_recover) can drop every connection of the process at once.
+        self._connections: dict[tuple[int, int, str], sqlite3.Connection] = {}
         self._schema_ready = False
+        self._read_only_in: int | None = None  # the process that met a read-only file (_recover)
+        self._checkpoint_after = 0.0  # time.monotonic() before which writes do not checkpoint
 
     @classmethod
     def from_url(cls, url: str, *, auto_migrate: bool = True, **_options) -> "SQLiteStorage":
@@ -155,15 +235,14 @@ class SQLiteStorage(VersionedSchema, Storage):
         connection holds an old snapshot, and a write begun on that same connection would
         fail at once with "database is locked" whenever another process had committed since.
         """
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            local.pid, local.connections = os.getpid(), {}
-        connection = local.connections.get(role)
+        self._reopen()
+        key = (os.getpid(), threading.get_ident(), role)
+        connection = self._connections.get(key)
         if connection is None:
             with _translated():
-                connection = local.connections[role] = self._open()
+                connection = self._open()
             with self._lock:
-                self._connections.append(connection)
+                self._connections[key] = connection
         return connection
 
     def _open(self) -> sqlite3.Connection:
@@ -176,10 +255,68 @@ class SQLiteStorage(VersionedSchema, Storage):
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
                                      isolation_level=None, check_same_thread=False)
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-        _use_wal(connection)
-        connection.execute("PRAGMA synchronous = NORMAL")
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            _use_wal(connection)
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_BYTES}")
+        except BaseException:
+            connection.close()
+            raise
         return connection
+
+    def _drop(self, doomed) -> None:
+        """Forget the connections for which `doomed(key, connection)`, so that the next call
+        of their thread opens a fresh one. Not closed here, since another thread may be reading from
+        one: each closes when its last reference goes, at once if it was idle."""
+        with self._lock:
+            self._connections = {key: kept for key, kept in self._connections.items() if not doomed(key, kept)}
+
+    def _recover(self, connection: sqlite3.Connection, error: sqlite3.Error) -> None:
+        """Drop `connection` after a fault of the file, so that the next call reopens it.
+
+        "Read-only" needs more. A connection opened while the file was read-only stays
+        read-only; worse, SQLite shares one mapping of the `-shm` file between all
+        connections of a process, and a connection opened while the file was read-only
+        creates `-shm` (and `-wal`) read-only like it. So every connection of this process
+        is dropped, now and again by the first call once the file is writable (_reopen),
+        which also gives the side files the database file's mode back.
+        """
+        if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_READONLY:
+            self._read_only_in = os.getpid()
+            self._drop_process_connections()
+        else:
+            self._drop(lambda key, kept: kept is connection)
+
+    def _reopen(self) -> None:
+        """After a read-only fault in this process, once the file is writable: see _recover."""
+        if self._read_only_in == os.getpid() and os.access(self.path, os.W_OK):
+            self._read_only_in = None
+            _match_modes(self.path)
+            self._drop_process_connections()
+            gc.collect()  # a dropped connection still in a reference cycle (a traceback's) closes now
+
+    def _drop_process_connections(self) -> None:
+        pid = os.getpid()
+        self._drop(lambda key, kept: key[0] == pid)
+
+    @contextmanager
+    def _faults(self, connection: sqlite3.Connection) -> Iterator[None]:
+        """Driver errors as StorageError; after a fault of the file, `connection` is dropped."""
+        try:
+            with _translated():
+                yield
+        except StorageError as error:
+            if _is_file_fault(error.__cause__):
+                self._recover(connection, error.__cause__)
+            raise
+
+    @contextmanager
+    def _using(self, role: str = "read") -> Iterator[sqlite3.Connection]:
+        """This thread's connection for `role`, dropped if the file fails under it."""
+        connection = self._connection(role)
+        with self._faults(connection):
+            yield connection
 
     @contextmanager
     def _schema_store(self) -> Iterator[SQLiteSchemaStore]:
@@ -188,9 +325,9 @@ class SQLiteStorage(VersionedSchema, Storage):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction holding the write lock from its first statement."""
-        connection = self._connection("write")
-        with _translated():
+        """One write transaction holding the write lock from its first statement; then the
+        WAL checkpointed if it has grown past WAL_CHECKPOINT_BYTES."""
+        with self._using("write") as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
@@ -199,10 +336,26 @@ class SQLiteStorage(VersionedSchema, Storage):
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
+        if self._wal_size() > WAL_CHECKPOINT_BYTES and time.monotonic() >= self._checkpoint_after:
+            if not _checkpoint(connection):
+                self._checkpoint_after = time.monotonic() + CHECKPOINT_RETRY_SECONDS
+
+    def _wal_size(self) -> int:
+        try:
+            return os.path.getsize(f"{self.path}-wal")
+        except OSError:
+            return 0
 
     def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        with _translated():
-            return self._connection().execute(sql, params).fetchall()
+        with self._using() as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def _stream(self, cursor: sqlite3.Cursor) -> Iterator[dict]:
+        """Rows decoded one at a time as the caller iterates: a large answer is never all in
+        memory while the caller keeps up (see _rows)."""
+        with self._faults(cursor.connection):
+            for (body,) in _rows(cursor):
+                yield decode(body)
 
     @staticmethod
     def _take_versions(connection: sqlite3.Connection, count: int = 1) -> int:
@@ -215,10 +368,9 @@ class SQLiteStorage(VersionedSchema, Storage):
 
     def close(self) -> None:
         with self._lock:
-            connections, self._connections = self._connections, []
-        for connection in connections:
+            connections, self._connections = self._connections, {}
+        for connection in connections.values():
             connection.close()
-        self._local = threading.local()
 
     # --- data-set configurations ---------------------------------------------------------
 
@@ -433,14 +585,14 @@ class SQLiteStorage(VersionedSchema, Storage):
 
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
         statement = q.find_statement(name, query)
-        connection = self._connection()
-        if query.timeout is None:
-            with _translated():
-                return _stream(connection.execute(statement.text, statement.params))
-        # A timed read runs to its end under the deadline; only decoding is left streamed.
-        with _translated(), _deadline(connection, query.timeout):
-            bodies = connection.execute(statement.text, statement.params).fetchall()
-        return (decode(body) for (body,) in bodies)
+        with self._using() as connection:
+            if query.timeout is not None:
+                # A timed read runs to its end under the deadline; only decoding is left streamed.
+                with _deadline(connection, query.timeout):
+                    bodies = connection.execute(statement.text, statement.params).fetchall()
+                return (decode(body) for (body,) in bodies)
+            cursor = connection.execute(statement.text, statement.params)
+        return self._stream(cursor)
 
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:
         offsets = local_offsets(query, lambda: self._span(name))
@@ -463,8 +615,7 @@ class SQLiteStorage(VersionedSchema, Storage):
 
     def _named_rows(self, statement: Statement, timeout: float | None = None) -> list[sqlite3.Row]:
         """Rows that read their columns by name."""
-        connection = self._connection()
-        with _translated(), _deadline(connection, timeout):
+        with self._using() as connection, _deadline(connection, timeout):
             cursor = connection.cursor()
             cursor.row_factory = sqlite3.Row
             return cursor.execute(statement.text, statement.params).fetchall()
