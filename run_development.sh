@@ -33,7 +33,6 @@ done
 . "$root/tools/venv.sh"
 ensure_venv "$root"
 cd "$root"
-mkdir -p var/log
 export BACKDROP_ENV="${BACKDROP_ENV:-development}"
 export BACKDROP_ADMIN_TOKEN="${BACKDROP_ADMIN_TOKEN:-dev-admin-token}"
 
