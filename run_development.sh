@@ -17,9 +17,12 @@ for port in "$read_port" "$write_port"; do
 done
 [ "$read_port" != "$write_port" ] || refuse "the read and write apps cannot share port $read_port"
 
-# A port is free when we can bind it ourselves (as gunicorn will, with SO_REUSEADDR).
+# A port is free when we can bind it ourselves (as gunicorn will, with SO_REUSEADDR),
+# asked of the Python the venv is made with (tools/venv.sh), before the venv exists.
+python="${PYTHON:-python3.11}"
+command -v "$python" >/dev/null 2>&1 || python=python3
 port_free() {
-  python3 - "$bind" "$1" <<'PY' 2>/dev/null
+  "$python" - "$bind" "$1" <<'PY' 2>/dev/null
 import socket, sys
 sock = socket.socket()
 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -2,7 +2,6 @@
 says "ready", with the URLs and the database, only once both apps answer."""
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import time
