@@ -180,6 +180,7 @@ def delete_data_set(name: str) -> None:
     """Delete a data set: its configuration and all its records."""
     with _storage() as storage:
         registry.delete(storage, name)
+    _audit_delete(name)  # as DELETE /data-sets/NAME is audited
     click.echo(f"Deleted {name}")
 
 

@@ -68,6 +68,13 @@ def test_empty_deletes_every_record_keeps_the_configuration_and_is_audited(run, 
     assert (line["message"], line["data_set"], line["token_fingerprint"]) == ("Data delete action", "g1_t1", None)
 
 
+def test_deleting_a_data_set_is_audited_as_the_admin_route_does(run, audit_log):
+    run("data-sets", "create", "--data-group", "g1", "--data-type", "t1")
+    assert run("data-sets", "delete", "g1_t1").exit_code == 0
+    [line] = _audited(audit_log)
+    assert (line["message"], line["data_set"], line["token_fingerprint"]) == ("Data delete action", "g1_t1", None)
+
+
 def test_empty_of_an_unknown_data_set_fails_in_one_line(run, audit_log):
     result = run("data-sets", "empty", "nobody")
     assert (result.exit_code, result.output) == (1, "Error: No data set named 'nobody'\n")
