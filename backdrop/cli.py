@@ -13,7 +13,8 @@ from typing import Any, Iterator
 
 import click
 
-from backdrop.core import dashboards, registry, tokens, transform_runs, transforms
+from backdrop.core import dashboards, freshness, registry, tokens, transform_runs, transforms
+from backdrop.core.data_set import DataSet, RecordNotFound
 from backdrop.core.records import InvalidDate, parse_datetime
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import SchemaError, StorageError
@@ -179,6 +180,7 @@ def delete_data_set(name: str) -> None:
     """Delete a data set: its configuration and all its records."""
     with _storage() as storage:
         registry.delete(storage, name)
+    _audit_delete(name)  # as DELETE /data-sets/NAME is audited
     click.echo(f"Deleted {name}")
 
 
@@ -192,10 +194,14 @@ def rotate_token(name: str) -> None:
 
 @data_sets.command("load")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-def load_data_sets(file) -> None:
+@click.option("--merge", is_flag=True,
+              help="Keep the fields of an existing configuration that FILE leaves out (default: they are reset).")
+def load_data_sets(file, merge: bool) -> None:
     """Create or update every configuration in a JSON list (FILE, or - for stdin).
 
-    Every configuration is validated before anything is written.
+    Every configuration is validated before anything is written. An existing configuration
+    is replaced: fields FILE leaves out take their defaults (the token is kept), and each
+    field so reset is named in a warning; with --merge they keep their stored values.
     """
     try:
         configs = json.load(file)
@@ -212,8 +218,101 @@ def load_data_sets(file) -> None:
             raise click.ClickException(f"configuration {index}: {error}") from None
     with _storage() as storage:
         for body in configs:
-            config, created = registry.create_or_replace(storage, body)
-            click.echo(f"{'created' if created else 'updated'} {config.name}")
+            _load_one(storage, body, merge, file.name)
+
+
+def _load_one(storage, body: dict, merge: bool, source: str) -> None:
+    """Create or replace one configuration of `data-sets load`, saying what a replacement resets."""
+    current = registry.get(storage, registry.name_of(body))
+    if current is None:
+        click.echo(f"created {registry.create(storage, body).name}")
+        return
+    if merge:
+        body = registry.merged(current, body)
+    reset = registry.fields_reset(current, body)
+    config = registry.replace(storage, current.name, body)
+    click.echo(f"updated {config.name}")
+    if reset:
+        was = ", ".join(f"{key} (was {json.dumps(_shown(getattr(current, key)))})" for key in reset)
+        click.echo(f"warning: {config.name}: {source} leaves out {was}, reset to the default;"
+                   " use --merge to keep stored values")
+
+
+def _shown(value: Any) -> Any:
+    """A configuration value as JSON shows it (tuples as lists)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+# ---------------------------------------------------------------- records and freshness
+# The command-line twins of `PUT /data/GROUP/TYPE` with `[]` and `DELETE /data/GROUP/TYPE/ID`,
+# through the same DataSet (neither requests transforms), audited as the write app audits
+# them but with no token fingerprint: the operator has the database, not a token.
+
+
+def _audit_delete(name: str, record_id: str | None = None, problems: int = 0) -> None:
+    """The audit line the write app writes for the same delete (token fingerprint null)."""
+    from backdrop.write.audit import AuditLog
+
+    settings = Settings.from_env()
+    audit = AuditLog(settings.audit_log, settings.token_secret)
+    try:
+        audit.delete(None, name, record_id, problems=problems)
+    finally:
+        audit.close()
+
+
+@data_sets.command("empty")
+@click.argument("name")
+def empty_data_set(name: str) -> None:
+    """Delete every record of a data set, keeping its configuration (as PUT [] does)."""
+    with _storage() as storage:
+        DataSet(storage, registry.require(storage, name)).empty()
+    _audit_delete(name)
+    click.echo(f"{name} now contains 0 records")
+
+
+@main.group("records")
+def records_group() -> None:
+    """Act on single records of a data set."""
+
+
+@records_group.command("delete")
+@click.argument("name")
+@click.argument("record_id")
+def delete_record(name: str, record_id: str) -> None:
+    """Delete the record RECORD_ID of data set NAME (as DELETE /data/GROUP/TYPE/ID does)."""
+    with _storage() as storage:
+        data_set = DataSet(storage, registry.require(storage, name))
+        try:
+            data_set.delete(record_id)
+        except RecordNotFound as error:
+            _audit_delete(name, record_id, problems=1)
+            raise click.ClickException(str(error)) from None
+    _audit_delete(name, record_id)
+    click.echo(f"Deleted {record_id} from {name}")
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer of GET /_status/data-sets instead.")
+def status(as_json: bool) -> None:
+    """Data sets whose newest record is older than their max_age_expected; exit 1 when any is late.
+
+    One line per late data set (name, seconds out of date, last update, max age expected), then
+    the summary /_status/data-sets gives; for cron jobs and monitoring, which read the exit code.
+    """
+    with _storage() as storage:
+        late = freshness.late_data_sets(storage, datetime.now(timezone.utc))
+    report = freshness.freshness_report(late)
+    if as_json:
+        click.echo(json.dumps(report, default=datetime.isoformat, indent=2))
+    else:
+        for entry in late:
+            click.echo(_tabbed(entry["name"], f"{entry['seconds-out-of-date']} seconds out of date",
+                               f"last updated {entry['last-updated'].isoformat()}",
+                               f"max age expected {entry['max-age-expected']}", error=None))
+        click.echo(report["message"])
+    if late:
+        click.get_current_context().exit(1)
 
 
 def _read_json(file) -> Any:

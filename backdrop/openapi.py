@@ -80,6 +80,27 @@ def _openapi_route() -> dict:
     }}
 
 
+ABOUT = {
+    "type": "object", "required": ["app", "description", "version", "links"],
+    "properties": {
+        "app": {"enum": ["read", "write"]}, "description": {"type": "string"}, "version": {"type": "string"},
+        "links": {"type": "object", "description": "Paths on this app (`status`, `ready`, `openapi`) and"
+                                                   " reference pages in the repository (`query_language`,"
+                                                   " `reference`)",
+                  "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+def _about_route() -> dict:
+    return {"get": {
+        "summary": "Which app this is, its version, and links to its status, readiness, this description"
+                   " and the reference",
+        "operationId": "about",
+        "responses": {"200": _json(ABOUT, "A short description of the app")},
+    }}
+
+
 def _metrics_route() -> dict:
     return {"get": {
         "summary": "Metrics in Prometheus text format (every worker process of the app, added up)",
@@ -216,6 +237,7 @@ def read_description() -> dict:
             "summary": "Data sets not updated within their max_age_expected", "operationId": "freshness",
             "responses": {"200": _json(FRESHNESS, "The late data sets, if any"), "503": UNAVAILABLE}}},
         "/_status/ready": _ready_route("the database answers with the schema this release expects"),
+        "/": _about_route(),
         PATH: _openapi_route(),
         "/_metrics": _metrics_route(),
     }
@@ -400,6 +422,7 @@ def write_description() -> dict:
                     "parameters": [RUNS_LIMIT]},
         },
         **_admin_paths("dashboards", "slug", {"type": "object"}, "dashboard"),
+        "/": _about_route(),
         PATH: _openapi_route(),
         "/_metrics": _metrics_route(),
     }

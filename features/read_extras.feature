@@ -92,9 +92,17 @@ Feature: read API behaviours the original features did not cover
       | GET    | /data/nope/nope     | 404    | data_set not found                     |
       | GET    | /foo?_=123          | 400    | An unrecognised parameter was provided |
       | GET    | /data/a/b/c         | 404    | Not Found                              |
-      | GET    | /                   | 404    | Not Found                              |
+      | GET    | /data/a             | 404    | Not Found                              |
       | POST   | /foo                | 405    | Method Not Allowed                     |
       | POST   | /data/foo/foo       | 405    | Method Not Allowed                     |
+
+  Scenario: GET / describes the read app instead of answering 404
+    When I send GET "/" to the read app
+    Then the status is 200
+    And the header "Access-Control-Allow-Origin" is "*"
+    And the body's "app" is "read"
+    And the body's "links.openapi" is "/openapi.json"
+    And the body's "links.query_language" is "docs/query-language.md"
 
   Scenario: 304 on /data/<group>/<type> as on the legacy route
     Given "licensing.json" is in data set "foo" with settings:

@@ -15,12 +15,13 @@ def database(tmp_path):
 
 
 @pytest.fixture
-def run(database):
+def run(database, tmp_path):
     runner = CliRunner()
 
     def invoke(*args, input=None):
         return runner.invoke(main, list(args), input=input,
-                             env={"BACKDROP_DATABASE_URL": database, "BACKDROP_ENV": "test"})
+                             env={"BACKDROP_DATABASE_URL": database, "BACKDROP_ENV": "test",
+                                  "BACKDROP_AUDIT_LOG": str(tmp_path / "audit.log")})
 
     return invoke
 

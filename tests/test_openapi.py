@@ -18,7 +18,8 @@ IMPLIED = {"HEAD"}
 
 
 def _settings(tmp_path) -> Settings:
-    return Settings.from_env({"BACKDROP_ENV": "test", "BACKDROP_DATABASE_URL": f"sqlite:///{tmp_path}/openapi.db"})
+    return Settings.from_env({"BACKDROP_ENV": "test", "BACKDROP_DATABASE_URL": f"sqlite:///{tmp_path}/openapi.db",
+                              "BACKDROP_AUDIT_LOG": str(tmp_path / "audit.log")})
 
 
 APPS = {"read": (create_read_app, openapi.read_description),
@@ -68,7 +69,8 @@ def test_openapi_json_cannot_shadow_a_data_set_name():
 def test_a_data_set_named_openapi_keeps_its_legacy_routes(tmp_path):
     settings = Settings.from_env({"BACKDROP_ENV": "test", "BACKDROP_DATABASE_URL": f"sqlite:///{tmp_path}/openapi.db",
                                   "BACKDROP_ADMIN_TOKEN": "admin", "BACKDROP_BROKER_URL": "filesystem://",
-                                  "BACKDROP_BROKER_FOLDER": str(tmp_path / "broker")})
+                                  "BACKDROP_BROKER_FOLDER": str(tmp_path / "broker"),
+                                  "BACKDROP_AUDIT_LOG": str(tmp_path / "audit.log")})
     write = create_write_app(settings).test_client()
     config = {"name": "openapi", "data_group": "open", "data_type": "api", "bearer_token": "token",
               "raw_queries_allowed": True}

@@ -373,13 +373,35 @@ def delete(storage: Storage, name: str) -> None:
 def create_or_replace(storage: Storage, body: Any, *,
                       token_hash: str | None = UNSET) -> tuple[DataSetConfig, bool]:
     """Store `body` whether or not its data set exists; True when it was created."""
-    name = _name_of(body)
+    name = name_of(body)
     if storage.get_data_set(name) is None:
         return create(storage, body, token_hash=token_hash), True
     return replace(storage, name, body, token_hash=token_hash), False
 
 
-def _name_of(body: Any) -> str:
+# Fields a replacing body resets to their defaults when it leaves them out (`name` and
+# `capped_size` never change, and a left-out `bearer_token` keeps the stored hash).
+_RESETTABLE = ("raw_queries_allowed", "queryable", "published", "realtime", "max_age_expected", "auto_ids",
+               "schema", "upload_format", "upload_filters", "timezone")
+
+
+def fields_reset(current: DataSetConfig, body: dict) -> list[str]:
+    """The fields of `current` that replacing it by `body` would set back to their defaults:
+    those the body leaves out whose stored value is not the default (so a re-load of a
+    shorter file can say what it undoes)."""
+    defaults = DataSetConfig(name="", data_group="", data_type="")
+    return [key for key in _RESETTABLE
+            if key not in body and getattr(current, key) != getattr(defaults, key)]
+
+
+def merged(current: DataSetConfig, body: dict) -> dict:
+    """`body` with every field it leaves out taken from `current` (the token stays as
+    replace keeps it): a replacement that changes only what the body names."""
+    kept = {key: value for key, value in current.public_dict().items() if key != "has_bearer_token"}
+    return {**kept, **body}
+
+
+def name_of(body: Any) -> str:
     """The name a body would get, checked as validate checks it (without hashing its token)."""
     if isinstance(body, dict) and isinstance(body.get("name"), str):
         return body["name"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from backdrop import openapi, readiness
+from backdrop import about, openapi, readiness
 from backdrop.read import headers, routes, status
 from backdrop.read.state import ReadState
 from backdrop.settings import Settings
@@ -26,4 +26,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     readiness.install(app, {"database": readiness.database(lambda: get_storage(app))})
     app.register_blueprint(routes.blueprint)
     openapi.install(app, openapi.read_description())
+    about.install(app, "read")
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from backdrop import openapi, readiness
+from backdrop import about, openapi, readiness
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import Relay
 from backdrop.web import (configure_logging, get_storage, install_storage, observe_requests, refuse_unstorable_input,
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(admin_documents.blueprint)
     app.register_blueprint(records_routes.blueprint)
     openapi.install(app, openapi.write_description())
+    about.install(app, "write")
     app.after_request(_finish)
     return app
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from backdrop.read.app import create_app
-from backdrop.read.status import seconds_out_of_date
+from backdrop.core.freshness import seconds_out_of_date
 from backdrop.settings import Settings
 
 NOW = datetime(2014, 1, 28, 12, 0, 0, tzinfo=timezone.utc)
