@@ -8,7 +8,9 @@ Three rules shape everything here:
   stream drains it; they arrive in batches of a fixed size.
 * **One way in.** Imported and synced records go through DataSet.store, the write API's
   own path: validation, auto ids, the schema, a batch stored whole or not at all, and the
-  outbox entry that requests the data set's transforms.
+  outbox entry that requests the data set's transforms. One difference: a record that
+  brings an `_id` keeps it even where the data set has auto ids, so an exported record
+  comes back under its own id.
 * **A file holds what a client may post.** The keys the server computes (`_updated_at` and
   the six period keys, records.SERVER_FIELDS) are left out of exports and dropped from
   imports, so an export imports anywhere, and a raw read's answer imports too.
@@ -202,7 +204,7 @@ def store_batch(data_set: DataSet, batch: Sequence[Item], outcome: Outcome) -> N
     if not unreadable:
         values = [portable(item.value) if isinstance(item.value, dict) else item.value for item in batch]
         try:
-            data_set.store(values)
+            data_set.store(values, keep_ids=True)
         except BatchError as error:
             problems = [f"{batch[problem['index']].where}: {problem['message']}" for problem in error.errors]
     if problems:
