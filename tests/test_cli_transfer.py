@@ -3,11 +3,14 @@
 The round trip between engines, `sync` over HTTP and the memory smoke test are in
 tests/test_transfer_http.py.
 """
+import io
 import json
+import sys
 
 import pytest
 from click.testing import CliRunner
 
+from backdrop import cli_transfer
 from backdrop.cli import main
 from backdrop.core import registry
 from backdrop.core.storage import open_storage
@@ -63,6 +66,8 @@ def test_import_stores_ndjson_through_the_write_path_and_export_writes_it_back(r
     stored = records(storage, "alpha")
     assert [record["_timestamp"] for record in stored] == ["2014-01-06T00:00:00+00:00", "2014-01-07T00:00:00+00:00"]
     assert all("_updated_at" in record and "_week_start_at" in record for record in stored)  # as a POST stores them
+    (request,) = storage.unsent_transform_requests(10)  # the worker's relay sends it, as after a POST
+    assert (request.data_set, request.earliest.isoformat()) == ("alpha", "2014-01-06T00:00:00+00:00")
     assert stored[0]["_id"].startswith("bm9ydGgu")  # the auto id: base64 of "north."...
     exported = run("export", "alpha")
     assert exported.exit_code == 0
@@ -151,6 +156,28 @@ def test_unreadable_input_and_unknown_data_sets_fail_in_one_line(run, storage, t
     result = run("import", "alpha", str(not_json))
     assert result.exit_code == 1 and "line 2: not valid JSON" in result.stderr
     assert records(storage, "alpha") == []
+
+
+def test_a_progress_bar_is_drawn_on_a_terminal_only(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stderr, drawn in ((io.StringIO(), False), (Terminal(), True)):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        with cli_transfer._progress(iter(range(3)), "exporting alpha") as items:
+            assert list(items) == [0, 1, 2]
+        assert ("exporting alpha" in stderr.getvalue()) is drawn
+
+
+def test_an_export_reimported_into_an_auto_id_data_set_keeps_its_ids(run, storage, tmp_path):
+    create(storage, "alpha", auto_ids=["region", "_timestamp"])
+    create(storage, "beta", auto_ids=["region", "_timestamp"])
+    assert run("import", "alpha", "-", input='{"_timestamp": "2014-01-06T00:00:00Z", "region": "north"}\n').exit_code == 0
+    exported = run("export", "alpha").stdout
+    assert '"_timestamp":"2014-01-06T00:00:00+00:00"' in exported  # another text than the id was made from
+    assert run("import", "beta", "-", input=exported).exit_code == 0
+    assert [record["_id"] for record in records(storage, "beta")] == [record["_id"] for record in records(storage, "alpha")]
 
 
 # ---------------------------------------------------------------------------- replicate

@@ -22,6 +22,7 @@ from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import RecordQuery
 from backdrop.testing import Stack, app_environment, fresh_postgres_database, start_app, wait_until_up
 from backdrop.testing_engines import support_for
+from bench.export_memory import peak_rss_mb
 
 BACKDROP = str(Path(sys.executable).with_name("backdrop"))
 ADMIN = "transfer-admin-token"
@@ -170,17 +171,6 @@ def test_the_export_route_and_sync_refuse_without_the_admin_token(two_installati
         assert storage.get_data_set("alpha") is None and storage.get_data_set("beta") is None
     finally:
         storage.close()
-
-
-def peak_rss_mb(database_url: str, *args: str) -> float:
-    """The peak resident memory of one `backdrop` process (its own rusage, from wait4)."""
-    environ = {**os.environ, "BACKDROP_ENV": "test", "BACKDROP_DATABASE_URL": database_url}
-    process = subprocess.Popen([BACKDROP, *args], env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    assert process.returncode == 0, process.stderr.read()
-    process.stderr.close()
-    return usage.ru_maxrss / 1024
 
 
 def test_export_memory_does_not_grow_with_the_data_set(tmp_path):
