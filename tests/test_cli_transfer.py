@@ -118,8 +118,8 @@ def test_csv_export_and_json_import(run, storage, tmp_path):
     out = tmp_path / "out.csv"
     result = run("export", "alpha", "--format", "csv", "-o", str(out))
     assert result.exit_code == 0
-    assert out.read_bytes() == (b'_id,_timestamp,ff,nn,ss\r\na,,2.0,,"x,y"\r\n'
-                                b'b,2014-01-06T00:00:00+00:00,,2,\r\n')
+    assert out.read_bytes() == (b'_id,_timestamp,ff,nn,ss\r\nb,2014-01-06T00:00:00+00:00,,2,\r\n'
+                                b'a,,2.0,,"x,y"\r\n')  # in write order
 
 
 def test_export_keeps_to_the_time_range(run, storage, tmp_path):

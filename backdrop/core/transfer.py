@@ -2,10 +2,12 @@
 
 Three rules shape everything here:
 
-* **Never the whole data set in memory.** Records leave by keyset pages (the same paging
-  order and positions as the read API's `page_token`, storage/base.Page), a page at a time,
-  so no engine holds a cursor or a transaction open while a slow reader or a network
-  stream drains it; they arrive in batches of a fixed size.
+* **Never the whole data set in memory.** Records leave as the engine streams a raw query
+  (`Storage.find`: SQLite's cursor, a PostgreSQL server-side cursor fetching 1000 rows at a
+  time, a MongoDB cursor), in write order, in one query and one snapshot; they arrive in
+  batches of a fixed size. (Keyset pages, as the read API's `page_token` walks, would hold
+  no cursor between pages, but on PostgreSQL each page sorts every record after it: an
+  export of 1,000,000 records had not finished after 4 minutes, where SQLite took 39 s.)
 * **One way in.** Imported and synced records go through DataSet.store, the write API's
   own path: validation, auto ids, the schema, a batch stored whole or not at all, and the
   outbox entry that requests the data set's transforms. One difference: a record that
@@ -24,30 +26,20 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence, TextIO
 
 from backdrop.core.data_set import DataSet
-from backdrop.core.paging import position_of
 from backdrop.core.records import SERVER_FIELDS, BatchError
 from backdrop.core.registry import DataSetConfig
 from backdrop.core.results import csv_cell, to_csv
-from backdrop.core.storage.base import Page, RecordQuery, Storage, TimeRange
+from backdrop.core.storage.base import RecordQuery, Storage, TimeRange
 
-PAGE_SIZE = 1000
 FORMATS = ("ndjson", "csv", "json")
 
 
 # ---------------------------------------------------------------------------- reading out
 
 
-def records_of(storage: Storage, name: str, time: TimeRange = TimeRange(),
-               page_size: int = PAGE_SIZE) -> Iterator[dict]:
-    """Every record of `name` in `time`, in paging order (no `_timestamp` first, then by time
-    and `_id`), fetched a page at a time."""
-    after = None
-    while True:
-        page = list(storage.find(name, RecordQuery(time=time, limit=page_size, page=Page(after))))
-        yield from page
-        if len(page) < page_size:
-            return
-        after = position_of(page[-1])
+def records_of(storage: Storage, name: str, time: TimeRange = TimeRange()) -> Iterator[dict]:
+    """Every record of `name` in `time`, in write order, as the engine streams them."""
+    return storage.find(name, RecordQuery(time=time))
 
 
 def portable(record: dict) -> dict:

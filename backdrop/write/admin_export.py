@@ -3,9 +3,9 @@
 Behind the admin token like every administration route (it carries the salted token hash,
 so it is never on the read app or any public route), and independent of
 `raw_queries_allowed`, `published` and `queryable`, which govern the read API's public
-reads. The answer is streamed NDJSON (core/transfer.py: a configuration line, then one
-record a line, read a page at a time), so a data set of any size costs the worker one page
-of memory.
+reads. The answer is streamed NDJSON (core/transfer.py: a configuration line, one record
+a line as the engine's cursor delivers them, an end line), so a data set of any size costs
+the worker no more memory than a few records.
 """
 from __future__ import annotations
 
