@@ -135,15 +135,21 @@ def _items(handle: TextIO, format_: str) -> Iterator[transfer.Item]:
 
 
 def _report(outcome: transfer.Outcome, name: str) -> None:
-    """The summary on standard output; the problems on standard error; exit 1 when any batch was refused."""
+    """The summary on standard output, the problems on standard error."""
     click.echo(f"{name}: stored {outcome.stored} records, rejected {outcome.rejected}"
                f" ({outcome.batches_rejected} batches)")
     for problem in outcome.problems[:MAX_PROBLEMS_SHOWN]:
         click.echo(f"  {problem}", err=True)
     if len(outcome.problems) > MAX_PROBLEMS_SHOWN:
         click.echo(f"  … and {len(outcome.problems) - MAX_PROBLEMS_SHOWN} more problems", err=True)
-    if outcome.batches_rejected:
-        raise click.ClickException(f"{outcome.batches_rejected} batches of {name} were rejected and not stored")
+
+
+def _fail_if_rejected(outcomes: dict[str, transfer.Outcome]) -> None:
+    """Exit 1, in one line, when any batch was refused."""
+    refused = [f"{outcome.batches_rejected} batches of {name}" for name, outcome in outcomes.items()
+               if outcome.batches_rejected]
+    if refused:
+        raise click.ClickException(f"{', '.join(refused)} were rejected and not stored")
 
 
 @click.command("import")
@@ -174,6 +180,7 @@ def import_(name: str, file: str, format_: str | None, batch_size: int) -> None:
             except (ValueError, csv.Error) as error:  # not JSON at all, not UTF-8, a broken CSV
                 raise click.ClickException(f"{file} is not valid {format_}: {error}") from None
     _report(outcome, name)
+    _fail_if_rejected({name: outcome})
 
 
 # ---------------------------------------------------------------------------- sync
@@ -249,15 +256,17 @@ def sync(source: str, admin_token: str, batch_size: int, names: tuple[str, ...])
     that data set partial: run it again.
     """
     source = _write_url(source)
+    outcomes: dict[str, transfer.Outcome] = {}
     with _storage() as storage:
         for name in names:
             with _export_stream(source, admin_token, name) as response:
                 try:
-                    outcome = _sync_one(storage, response, name, batch_size)
+                    outcomes[name] = _sync_one(storage, response, name, batch_size)
                 except (OSError, UnicodeDecodeError) as error:
                     raise click.ClickException(f"reading the export of {name} failed: {error}; the copy is"
                                                f" partial, run sync again") from None
-            _report(outcome, name)
+            _report(outcomes[name], name)
+    _fail_if_rejected(outcomes)
 
 
 # ---------------------------------------------------------------------------- replicate

@@ -7,6 +7,7 @@ import io
 import json
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -178,6 +179,18 @@ def test_an_export_reimported_into_an_auto_id_data_set_keeps_its_ids(run, storag
     assert '"_timestamp":"2014-01-06T00:00:00+00:00"' in exported  # another text than the id was made from
     assert run("import", "beta", "-", input=exported).exit_code == 0
     assert [record["_id"] for record in records(storage, "beta")] == [record["_id"] for record in records(storage, "alpha")]
+
+
+def test_sync_notices_an_export_cut_short(storage):
+    """What `sync` reads from the other write app, cut before its end line (the database
+    failed mid-stream): the records that came are stored, and the command says the copy is partial."""
+    config = create(storage, "alpha")
+    stream = [("{\"configuration\": " + json.dumps(config.public_dict()) + "}\n").encode(), b'{"nn": 1}\n']
+    with pytest.raises(click.ClickException, match="the export of alpha ended early: 1 records copied"):
+        cli_transfer._sync_one(storage, iter(stream), "alpha", 10)
+    assert [record["nn"] for record in records(storage, "alpha")] == [1]
+    stream.append(b'{"end": {"records": 1}}\n')
+    assert cli_transfer._sync_one(storage, iter(stream), "alpha", 10).stored == 1
 
 
 # ---------------------------------------------------------------------------- replicate

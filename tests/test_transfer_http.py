@@ -139,9 +139,14 @@ def test_sync_copies_configuration_and_records_from_a_running_installation(two_i
     assert json.loads(copied.stdout)["auto_ids"] == ["channel", "_timestamp"]
     assert post(target_write, "alpha", "s3cret", [{"channel": "new", "_timestamp": "2015-01-01"}]).status_code == 200
 
-    # Again after the source changed: the copy is replaced, not added to.
+    # Again after the source changed: the copy is replaced, not added to; several at once.
     assert post(source_write, "alpha", "s3cret", [{"channel": "late", "_timestamp": "2016-01-01"}]).status_code == 200
-    assert backdrop(target_db, "sync", "--from", source_write + "/", "--admin-token", ADMIN, "alpha").returncode == 0
+    assert requests.post(f"{source_write}/data-sets", headers=admin, timeout=30,
+                         json={"name": "beta", "data_group": "beta", "data_type": "t"}).status_code == 201
+    again = backdrop(target_db, "sync", "--from", source_write + "/", "--admin-token", ADMIN, "alpha", "beta")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == ["alpha: stored 29 records, rejected 0 (0 batches)",
+                                         "beta: stored 0 records, rejected 0 (0 batches)"]
     assert stored(target_db, "alpha") == stored(source_db, "alpha")
     assert stored(target_db, "alpha").count('"_id"') == 29
 
