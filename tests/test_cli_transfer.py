@@ -6,6 +6,7 @@ tests/test_transfer_http.py.
 import io
 import json
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -253,3 +254,18 @@ def test_json_to_csv_refuses_nested_answers_and_missing_files_in_one_line(run, t
     assert result.output == f"Error: {answer}: rows hold nested values: save a raw or flatten=true response instead\n"
     result = run("json-to-csv", str(tmp_path / "none.json"))
     assert (result.exit_code, result.output) == (1, f"Error: cannot read {tmp_path}/none.json: No such file or directory\n")
+
+
+def test_the_readme_moving_data_block_names_only_real_commands_and_options(run):
+    """The README's examples name other installations (not runnable here); every command and
+    option they use must exist, so the block cannot drift from the code."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("### Moving data: export, import, sync, replicate", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line.split("#", 1)[0].split() for line in block.splitlines()]
+    assert {words[1] for words in lines} == {"export", "import", "sync", "replicate", "json-to-csv"}
+    for words in lines:
+        assert words[0] == ".venv/bin/backdrop"
+        helped = run(words[1], "--help")
+        assert helped.exit_code == 0
+        for option in (word.strip("[") for word in words[2:] if word.strip("[").startswith("-") and word != "-"):
+            assert option in helped.output, (words[1], option)
