@@ -88,20 +88,21 @@ def _input(path: str) -> Iterator[TextIO]:
 @click.option("--format", "format_", type=click.Choice(["ndjson", "csv"]), default="ndjson", show_default=True)
 @click.option("-o", "--output", default="-", show_default=True, help="File to write; - for standard output.")
 def export(name: str, start, end, format_: str, output: str) -> None:
-    """Write a data set's records, one JSON object a line (or CSV), streamed a page at a time.
+    """Write a data set's records, one JSON object a line (or CSV), streamed from the database.
 
     Records are written as a client would post them (without `_updated_at` and the period
     keys the server computes), so the file imports with `backdrop import`. With --start or
     --end, records without a _timestamp are left out. CSV reads the records twice: once
-    for the header (the sorted union of keys), once for the rows.
+    for the header (the sorted union of keys), once for the rows (a key first written in
+    between has no column).
     """
     time = TimeRange(start, end)
     with _storage() as storage:
         registry.require(storage, name)
         with _output(output) as out:
             if format_ == "csv":
-                lines = transfer.csv_lines(transfer.records_of(storage, name, time),
-                                           transfer.csv_header(transfer.records_of(storage, name, time)))
+                header = transfer.csv_header(transfer.records_of(storage, name, time))
+                lines = transfer.csv_lines(transfer.records_of(storage, name, time), header)
             else:
                 lines = transfer.ndjson_lines(transfer.records_of(storage, name, time))
             written = _write_lines(out, lines, f"exporting {name}")
