@@ -9,6 +9,7 @@ a terminal, so redirected output and cron mail stay clean.
 from __future__ import annotations
 
 import csv
+import http.client
 import json
 import os
 import sys
@@ -215,6 +216,16 @@ def _message(error: urllib.error.HTTPError) -> str:
 
 
 def _sync_one(storage, response, name: str, batch_size: int) -> transfer.Outcome:
+    """Copy one data set from the open export answer; one line when reading it fails midway
+    (a connection reset, a chunked answer cut short when the other side's worker was ended)."""
+    try:
+        return _copy_export(storage, response, name, batch_size)
+    except (OSError, http.client.HTTPException, UnicodeDecodeError) as error:
+        raise click.ClickException(f"reading the export of {name} failed ({error}): the copy is partial;"
+                                   f" run sync again") from None
+
+
+def _copy_export(storage, response, name: str, batch_size: int) -> transfer.Outcome:
     lines = (raw.decode("utf-8") for raw in response)
     try:
         body, token_hash = transfer.read_configuration(next(lines, ""))
@@ -261,11 +272,7 @@ def sync(source: str, admin_token: str, batch_size: int, names: tuple[str, ...])
     with _storage() as storage:
         for name in names:
             with _export_stream(source, admin_token, name) as response:
-                try:
-                    outcomes[name] = _sync_one(storage, response, name, batch_size)
-                except (OSError, UnicodeDecodeError) as error:
-                    raise click.ClickException(f"reading the export of {name} failed: {error}; the copy is"
-                                               f" partial, run sync again") from None
+                outcomes[name] = _sync_one(storage, response, name, batch_size)
             _report(outcomes[name], name)
     _fail_if_rejected(outcomes)
 

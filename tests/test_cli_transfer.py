@@ -3,6 +3,7 @@
 The round trip between engines, `sync` over HTTP and the memory smoke test are in
 tests/test_transfer_http.py.
 """
+import http.client
 import io
 import json
 import sys
@@ -192,6 +193,13 @@ def test_sync_notices_an_export_cut_short(storage):
     assert [record["nn"] for record in records(storage, "alpha")] == [1]
     stream.append(b'{"end": {"records": 1}}\n')
     assert cli_transfer._sync_one(storage, iter(stream), "alpha", 10).stored == 1
+
+    def cut_chunked_answer():  # what http.client raises when the other side's worker is ended midway
+        yield from stream[:2]
+        raise http.client.IncompleteRead(b"", 20)
+
+    with pytest.raises(click.ClickException, match=r"reading the export of alpha failed \(IncompleteRead"):
+        cli_transfer._sync_one(storage, cut_chunked_answer(), "alpha", 10)
 
 
 # ---------------------------------------------------------------------------- replicate
