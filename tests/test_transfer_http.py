@@ -114,7 +114,7 @@ def post(write_url: str, name: str, token: str, records: list[dict]) -> requests
                          timeout=30)
 
 
-def test_sync_copies_configuration_and_records_from_a_running_installation(two_installations):
+def test_sync_copies_configuration_and_records_from_a_running_installation(two_installations, tmp_path):
     source_write, source_db, target_write, target_db = two_installations
     admin = {"Authorization": f"Bearer {ADMIN}"}
     created = requests.post(f"{source_write}/data-sets", headers=admin, timeout=30,
@@ -130,6 +130,8 @@ def test_sync_copies_configuration_and_records_from_a_running_installation(two_i
     assert lines[0]["configuration"]["bearer_token_hash"].startswith("scrypt$")
     assert "s3cret" not in export.text
     assert lines[-1] == {"end": {"records": 28}} and len(lines) == 30
+    audited = [json.loads(line) for line in (tmp_path / "source" / "audit.log").read_text().splitlines()]
+    assert any(entry.get("message") == "Data set exported" and entry.get("data_set") == "alpha" for entry in audited)
 
     result = backdrop(target_db, "sync", "--from", source_write, "--admin-token", ADMIN, "alpha")
     assert result.returncode == 0, result.stderr
