@@ -451,5 +451,10 @@ def run_transforms(data_group: str, data_type: str, start, end) -> None:
             click.echo(f"no transforms for {data_group}/{data_type}")
 
 
+from backdrop import cli_transfer  # noqa: E402  (it imports _storage from here when run)
+
+cli_transfer.register(main)  # export, import, sync, replicate, json-to-csv
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -412,6 +412,15 @@ def write_description() -> dict:
             "get": _write(f"The {label}", operation, ADMIN_TOKEN,
                           _json({"type": "array", "items": {"type": "object"}}, f"The {label}")),
         }
+    data_sets["/data-sets/{name}/export"] = {
+        "parameters": [DATA_SET_NAME],
+        "get": _write("The data set whole, streamed as NDJSON: a line `{\"configuration\": {...}}` (with the salted"
+                      " `bearer_token_hash`, so a copy accepts the same token), one record a line (without the"
+                      " server-computed keys), and a last line `{\"end\": {\"records\": N}}`; what"
+                      " `backdrop sync` reads", "export_data_set", ADMIN_TOKEN,
+                      {"description": "The configuration, the records and the end line",
+                       "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}),
+    }
     document["paths"] = {
         **_records_paths(), **data_sets,
         **_admin_paths("transforms", "transform_id", TRANSFORM, "transform"),

@@ -1,4 +1,4 @@
-"""The operator scripts in tools/."""
+"""Replication (`backdrop replicate`, core/replication.py) and `backdrop json-to-csv`."""
 from __future__ import annotations
 
 import json
@@ -10,21 +10,18 @@ from backdrop.core.data_set import DataSet
 from backdrop.core.storage import open_storage
 from backdrop.core.storage.base import RecordQuery
 from backdrop.testing import fresh_mongo_database, open_mongo_database
-from tools import json_to_csv, replicate
+from backdrop.core import replication as replicate
+from backdrop.core.transfer import answer_csv
 
 
-def test_a_saved_response_becomes_csv(tmp_path):
-    source = tmp_path / "response.json"
-    source.write_text(json.dumps({"data": [{"a": 1, "b": "x"}, {"a": 2, "c": True}]}))
-    assert json_to_csv.main([str(source), str(tmp_path / "out.csv")]) == 0
-    assert (tmp_path / "out.csv").read_bytes() == b"a,b,c\r\n1,x,\r\n2,,true\r\n"
+def test_a_saved_response_becomes_csv():
+    text, count = answer_csv(json.dumps({"data": [{"a": 1, "b": "x"}, {"a": 2, "c": True}]}))
+    assert (text, count) == ("a,b,c\r\n1,x,\r\n2,,true\r\n", 2)
 
 
-def test_a_nested_response_is_refused(tmp_path):
-    source = tmp_path / "response.json"
-    source.write_text(json.dumps({"data": [{"a": 1, "values": [{"_count": 1}]}]}))
+def test_a_nested_response_is_refused():
     with pytest.raises(ValueError, match="nested"):
-        json_to_csv.convert(source, tmp_path / "out.csv")
+        answer_csv(json.dumps({"data": [{"a": 1, "values": [{"_count": 1}]}]}))
 
 
 @pytest.fixture

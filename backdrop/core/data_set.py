@@ -99,10 +99,12 @@ class DataSet:
     def name(self) -> str:
         return self.config.name
 
-    def prepare(self, items: Sequence[Any]) -> list[dict]:
-        """Validate and normalise a batch without storing it; raises records.BatchError."""
+    def prepare(self, items: Sequence[Any], keep_ids: bool = False) -> list[dict]:
+        """Validate and normalise a batch without storing it; raises records.BatchError.
+        `keep_ids`: records with an `_id` keep it in a data set with auto ids (imports)."""
         return _records.prepare_batch(
-            items, auto_ids=self.config.auto_ids or None, schema=self.config.schema, now=self._now()
+            items, auto_ids=self.config.auto_ids or None, schema=self.config.schema, now=self._now(),
+            keep_ids=keep_ids,
         )
 
     def save(self, records: Sequence[dict]) -> None:
@@ -119,9 +121,9 @@ class DataSet:
         self.storage.save_records(self.name, records, self.config.capped_size,
                                   transforms=self._transform_request(bounds))
 
-    def store(self, items: Sequence[Any]) -> list[dict]:
+    def store(self, items: Sequence[Any], keep_ids: bool = False) -> list[dict]:
         """Validate a batch and store all of it or none of it; the stored records."""
-        prepared = self.prepare(items)
+        prepared = self.prepare(items, keep_ids)
         self.save(prepared)
         return prepared
 

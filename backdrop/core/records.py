@@ -305,11 +305,14 @@ def integer_range_message(key: str) -> str:
 # ---------------------------------------------------------------------------- batches
 
 def prepare_batch(items: list, *, auto_ids: Sequence[str] | None, schema: dict | None,
-                  now: datetime) -> list[dict]:
+                  now: datetime, keep_ids: bool = False) -> list[dict]:
     """Validate a parsed JSON list of records and return them normalised for storage.
 
     Raises BatchError listing every problem, stage by stage; items that are not JSON
     objects are reported among the per-record checks and skip the other stages.
+    `keep_ids` (imports and syncs, core/transfer.py): a record that brings its own `_id`
+    keeps it instead of getting the auto id, which the source computed once already, from
+    the `_timestamp` as then sent (the export writes it in another form).
     """
     compiled = compiled_schema(schema) if schema is not None else None
     id_fields = tuple(auto_ids) if auto_ids else ()
@@ -326,7 +329,7 @@ def prepare_batch(items: list, *, auto_ids: Sequence[str] | None, schema: dict |
         if compiled is not None:
             from_schema.extend((index, m) for m in compiled.messages(item))
         record = dict(item)
-        if id_fields:
+        if id_fields and not (keep_ids and "_id" in record):
             missing = _apply_auto_id(record, id_fields)
             if missing and not from_ids:
                 from_ids.append((index, _missing_ids_message(missing)))

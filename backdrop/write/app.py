@@ -12,7 +12,7 @@ from backdrop.settings import Settings
 from backdrop.transformers.dispatch import Relay
 from backdrop.web import (configure_logging, get_storage, install_storage, observe_requests, refuse_unstorable_input,
                          register_error_handlers)
-from backdrop.write import admin, admin_documents, records_routes
+from backdrop.write import admin, admin_documents, admin_export, records_routes
 from backdrop.write.audit import AuditLog
 
 
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     refuse_unstorable_input(app)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(admin_documents.blueprint)
+    app.register_blueprint(admin_export.blueprint)
     app.register_blueprint(records_routes.blueprint)
     openapi.install(app, openapi.write_description())
     about.install(app, "write")
