@@ -119,6 +119,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BACKDROP_DATABASE_URL", "database_url", f"sqlite:///{REPOSITORY_MARK}/var/backdrop.db", _text,
             "`sqlite:///relative/path`, `sqlite:////absolute/path`, `postgresql://user@host:port/db`, or "
             "`mongodb://host:port/db?replicaSet=rs0`"),
+    Setting("BACKDROP_READ_DATABASE_URL", "read_database_url", None, _text,
+            "database the read app reads from, e.g. a PostgreSQL streaming replica of `BACKDROP_DATABASE_URL` "
+            "(the write app, the worker and the `backdrop` command keep the primary); its schema is checked, "
+            "never migrated", unset="the read app reads `BACKDROP_DATABASE_URL`"),
     Setting("BACKDROP_BROKER_URL", "broker_url", "filesystem://", _text,
             "Celery broker: `filesystem://` (embedded), `amqp://…` (RabbitMQ), `redis://…`"),
     Setting("BACKDROP_BROKER_FOLDER", "broker_folder", f"{REPOSITORY_MARK}/var/broker", _text,
@@ -202,6 +206,7 @@ class Settings:
     """Every setting of one process, checked; built by from_env (fields are SETTINGS' `field`s)."""
     env: str
     database_url: str
+    read_database_url: str | None
     broker_url: str
     broker_folder: str
     task_queue: str

@@ -125,16 +125,20 @@ def refuse_unstorable_input(app: Flask) -> None:
             raise ApiError(400, SURROGATE_IN_REQUEST)
 
 
-def install_storage(app: Flask, settings: Settings) -> None:
+def install_storage(app: Flask, settings: Settings, database_url: str | None = None) -> None:
     """Open the engine lazily, once per worker process (gunicorn forks after create_app).
 
     The URL and the database's schema are checked at once (pending migrations applied
     when BACKDROP_AUTO_MIGRATE allows), so a wrong URL or a refused schema stops start-up
-    with its message instead of answering every request with a 500.
+    with its message instead of answering every request with a 500. A `database_url` other
+    than BACKDROP_DATABASE_URL is a read replica (BACKDROP_READ_DATABASE_URL): read-only,
+    it follows the primary's schema, so it is checked but never migrated.
     """
-    check_url(settings.database_url)
+    url = database_url or settings.database_url
+    auto_migrate = settings.auto_migrate and url == settings.database_url
+    check_url(url)
     tokens.set_cost(settings.token_hash_cost)
-    check_schema(settings)
+    check_schema(url, auto_migrate)
     app.config["BACKDROP_SETTINGS"] = settings
     app.extensions["backdrop_storage"] = None
     opening = threading.Lock()  # a worker's threads: the first request opens the one engine
@@ -145,24 +149,24 @@ def install_storage(app: Flask, settings: Settings) -> None:
             with opening:
                 engine = app.extensions.get("backdrop_storage")
                 if engine is None:
-                    engine = TimedStorage(open_storage(settings.database_url, pool_size=settings.db_pool_size,
-                                                       auto_migrate=settings.auto_migrate))
+                    engine = TimedStorage(open_storage(url, pool_size=settings.db_pool_size,
+                                                       auto_migrate=auto_migrate))
                     app.extensions["backdrop_storage"] = engine
         return engine
 
     app.extensions["backdrop_storage_factory"] = storage
 
 
-def check_schema(settings: Settings) -> None:
+def check_schema(database_url: str, auto_migrate: bool) -> None:
     """Bring the schema up to date, or raise SchemaError saying why this process cannot start.
 
     Uses an engine of its own, closed again, so no connection outlives the fork into workers.
     A database that cannot be reached right now does not stop start-up: the engine makes
     the same check when it first connects, and the app answers errors until then.
     """
-    engine = open_storage(settings.database_url, pool_size=1, auto_migrate=settings.auto_migrate)
+    engine = open_storage(database_url, pool_size=1, auto_migrate=auto_migrate)
     try:
-        start_up(engine, settings.auto_migrate)
+        start_up(engine, auto_migrate)
     except SchemaError as error:
         log.critical("%s", error)
         raise

@@ -26,6 +26,7 @@ def test_the_defaults_without_any_variable():
     assert settings == Settings(
         env="development",
         database_url=f"sqlite:///{REPOSITORY}/var/backdrop.db",
+        read_database_url=None,
         broker_url="filesystem://",
         broker_folder=f"{REPOSITORY}/var/broker",
         task_queue="backdrop",

@@ -12,12 +12,17 @@ from backdrop.web import (configure_logging, get_storage, install_storage, obser
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the read app; only the schema check connects to the database before the first request."""
+    """Build the read app; only the schema check connects to the database before the first request.
+
+    It reads BACKDROP_READ_DATABASE_URL when set (a replica), versions and data alike: the
+    response cache is keyed by versions read where the data is read, so a lagging replica
+    never gets an answer newer than its own data.
+    """
     settings = settings or Settings.from_env()
     configure_logging(settings, "read")
     app = Flask(__name__, static_folder=None)  # no files to serve: no /static/<path> route
     observe_requests(app)
-    install_storage(app, settings)
+    install_storage(app, settings, settings.read_database_url)  # a replica's versions key its cache
     ReadState.install(app, settings)
     register_error_handlers(app)
     refuse_unstorable_input(app)
