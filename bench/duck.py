@@ -103,7 +103,7 @@ def cells(spec: QuerySpec, rows: list[tuple]) -> list[tuple]:
         total = row[-1] if spec.sum_key else None
         count = row[-2] if spec.sum_key else row[-1]
         found.append((start, groups, count, total))
-    return sorted(found, key=repr)
+    return sorted(found, key=_cell_order)
 
 
 def api_cells(spec: QuerySpec, data: list[dict]) -> list[tuple]:
@@ -119,8 +119,13 @@ def api_cells(spec: QuerySpec, data: list[dict]) -> list[tuple]:
             found.append((None if start is None else datetime.fromisoformat(start).astimezone(UTC),
                           tuple(merged[key] for key in keys), cell["_count"],
                           cell.get(spec.sum_key) if spec.sum_key else None))
-    return sorted(found, key=repr)
+    return sorted(found, key=_cell_order)
 
 
 def _group_keys(spec: QuerySpec) -> list[str]:
     return [value for key, value in spec.params if key == "group_by"]
+
+
+def _cell_order(cell: tuple) -> tuple:
+    """Cells sorted by bucket and group alone, so an equal sum spelled 5 or 5.0 sorts alike."""
+    return str(cell[0]), repr(cell[1])
