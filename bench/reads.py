@@ -12,7 +12,7 @@ import threading
 
 import requests
 
-from bench import stats
+from bench import duck, stats
 from bench.ingest import DataSetRef
 from bench.queries import CACHED_QUERY, QUERIES, WEEK_QUERY, QuerySpec, get
 from bench.raw_queries import fingerprint, statement
@@ -52,8 +52,10 @@ def api_timing(read: App, data_set: DataSetRef, spec: QuerySpec, repeat: int) ->
     return stats.summary(samples), response
 
 
-def query_suite(read: App, engine, data_set: DataSetRef, repeat: int, status_ms: float) -> dict:
-    """Every query of QUERIES: API and raw times, their ratio, the target, and whether answers agree."""
+def query_suite(read: App, engine, data_set: DataSetRef, repeat: int, status_ms: float,
+                columnar: duck.DuckTable) -> dict:
+    """Every query of QUERIES: API and raw times, their ratio, the target, and whether answers
+    agree; for the grouped and period ones, the DuckDB baseline beside them."""
     results = {}
     for spec in QUERIES:
         api, response = api_timing(read, data_set, spec, repeat)
@@ -73,7 +75,21 @@ def query_suite(read: App, engine, data_set: DataSetRef, repeat: int, status_ms:
             "answers_agree": api_print == raw_print,
             "fingerprint": [float(value) if not isinstance(value, int) else value for value in api_print],
         }
+        if duck.answers(spec):
+            results[spec.name]["duckdb"] = duckdb_timing(columnar, spec, api, response.json()["data"], repeat)
     return results
+
+
+def duckdb_timing(columnar: duck.DuckTable, spec: QuerySpec, api: dict, data: list[dict],
+                  repeat: int) -> dict:
+    """DuckDB's times for the query, the API's ratio to them against issue 16's 10×, and
+    whether DuckDB's cells are the API's cells."""
+    samples, rows = stats.timed(lambda: columnar.run(spec), repeat)
+    timing = stats.summary(samples)
+    ratio = api["median_ms"] / timing["median_ms"]
+    return {**timing, "ratio_api_to_duckdb": round(ratio, 1), "within_target": ratio <= duck.TARGET_RATIO,
+            "same_answer": duck.cells(spec, rows) == duck.api_cells(spec, data),
+            "cells": len(rows)}
 
 
 def response_cache(cached: App, data_set: DataSetRef, repeat: int) -> dict:

@@ -54,6 +54,11 @@ def targets(engines: dict) -> list[dict]:
         for query, result in section["queries"].items():
             found.append(_target(name, f"{query}: API ≤ 1.5× raw + /_status", result["api"]["median_ms"],
                                  result["allowed_ms"], result["meets_target"]))
+        for query, result in section["queries"].items():
+            if "duckdb" in result:
+                duck = result["duckdb"]
+                found.append(_target(name, f"{query}: API ≤ 10× DuckDB (issue 16)", result["api"]["median_ms"],
+                                     round(10 * duck["median_ms"], 3), duck["within_target"]))
         cache = section["cache"]
         found.append(_target(name, "cached repeat ≤ 5 ms", cache["hit"]["median_ms"], CACHE_TARGET_MS,
                              cache["meets_target"]))
@@ -87,6 +92,7 @@ def table(report: dict) -> str:
                          f"{result['raw']['median_ms']:>9.1f} {result['ratio_api_to_raw']:>7.2f} "
                          f"{result['allowed_ms']:>9.1f}  {_mark(result['meets_target'])}  "
                          f"{_mark(result['answers_agree'])}")
+        lines += _duckdb_lines(section)
         cache, week = section["cache"], section["proportionality"]
         lines.append(f"  /_status {section['status_round_trip']['median_ms']:.1f} ms; cache hit "
                      f"{cache['hit']['median_ms']:.1f} ms (first {cache['first_request_ms']:.1f} ms), "
@@ -102,6 +108,36 @@ def table(report: dict) -> str:
     lines += [f"  MISSED {t['engine']}: {t['target']} (measured {t['measured']}, limit {t['limit']})"
               for t in missed]
     return "\n".join(lines)
+
+
+def _duckdb_lines(section: dict) -> list[str]:
+    """The DuckDB baseline in the short table: its load, then per query its median and the ratio."""
+    load = section["duckdb"]
+    lines = [f"  DuckDB {load['version']} typed columns: load {load['load_records_per_second']:,.0f} rec/s "
+             f"({load['load_seconds']} s)"]
+    for query, result in section["queries"].items():
+        if "duckdb" in result:
+            duck = result["duckdb"]
+            lines.append(f"  {query:<30} DuckDB {duck['median_ms']:>8.1f} ms  API/DuckDB "
+                         f"{duck['ratio_api_to_duckdb']:>7.1f}×  ≤10× {_mark(duck['within_target'])}  "
+                         f"same {_mark(duck['same_answer'])}")
+    return lines
+
+
+def _duckdb_markdown(section: dict) -> list[str]:
+    """The DuckDB baseline as a Markdown table for RESULTS.md."""
+    load = section["duckdb"]
+    lines = [f"DuckDB {load['version']} over typed columns (in the benchmark's process): load "
+             f"{load['load_records_per_second']:,.0f} records/s ({load['load_seconds']} s, COPY from CSV).", "",
+             "| query | API median ms | DuckDB median ms | DuckDB p95 ms | API/DuckDB | ≤ 10× | same answer |",
+             "| --- | ---: | ---: | ---: | ---: | :---: | :---: |"]
+    for query, result in section["queries"].items():
+        if "duckdb" in result:
+            duck = result["duckdb"]
+            lines.append(f"| `{query}` | {result['api']['median_ms']:,.1f} | {duck['median_ms']:,.1f} | "
+                         f"{duck['p95_ms']:,.1f} | {duck['ratio_api_to_duckdb']} | "
+                         f"{_mark(duck['within_target']).strip()} | {_mark(duck['same_answer']).strip()} |")
+    return lines + [""]
 
 
 def _probe_line(figures: dict) -> str:
@@ -146,7 +182,8 @@ def markdown(report: dict) -> str:
                          f"{result['raw']['median_ms']:,.1f} | {result['raw']['p95_ms']:,.1f} | "
                          f"{result['ratio_api_to_raw']} | {result['allowed_ms']:,.1f} | "
                          f"{_mark(result['meets_target']).strip()} | {_mark(result['answers_agree']).strip()} |")
-        lines += ["", f"`/_status` round trip: median {section['status_round_trip']['median_ms']} ms, "
+        lines += [""] + _duckdb_markdown(section)
+        lines += [f"`/_status` round trip: median {section['status_round_trip']['median_ms']} ms, "
                       f"p95 {section['status_round_trip']['p95_ms']} ms.", "",
                   f"Response cache (`{cache['query']}`): first request {cache['first_request_ms']} ms; "
                   f"repeated: median {cache['hit']['median_ms']} ms, p95 {cache['hit']['p95_ms']} ms; "
