@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 import requests
+from visas import RATE
 
 from backdrop.testing import Stack, app_environment, start_app, start_worker, wait_until_up
 
@@ -68,12 +69,7 @@ def _configure(write_url: str) -> None:
     _admin(write_url, "/data-sets", {"data_group": "visas", "data_type": "digital-takeup",
                                      "bearer_token": "visas-token", "raw_queries_allowed": True})
     _admin(write_url, "/dashboards", {"slug": "visas", "data_sets": ["visas_digital_takeup"]})
-    _admin(write_url, "/transforms", {
-        "type": "rate", "input": {"data-group": "visas", "data-type": "transactions"},
-        "query-parameters": {"period": "week", "group_by": "channel", "collect": "count:sum"},
-        "options": {"matchingAttribute": "channel", "valueAttribute": "count:sum",
-                    "numeratorMatcher": "^digital$", "denominatorMatcher": ".+"},
-        "output": {"data-type": "digital-takeup"}})
+    _admin(write_url, "/transforms", RATE)
     _admin(write_url, "/transforms", {
         "type": "latest_dataset_value", "input": {"data-group": "*", "data-type": "digital-takeup"},
         "output": {"data-group": "aggregates", "data-type": "latest-values"}})

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from visas import RATE
 
 from backdrop.core.data_set import Commit, WriteKind
 from backdrop.core.storage import open_storage
@@ -137,12 +138,7 @@ def _configure(write_url: str) -> None:
                                      "bearer_token": "visas-token"})
     _admin(write_url, "/data-sets", {"data_group": "visas", "data_type": "digital-takeup",
                                      "bearer_token": "visas-token", "raw_queries_allowed": True})
-    _admin(write_url, "/transforms", {
-        "type": "rate", "input": {"data-group": "visas", "data-type": "transactions"},
-        "query-parameters": {"period": "week", "group_by": "channel", "collect": "count:sum"},
-        "options": {"matchingAttribute": "channel", "valueAttribute": "count:sum",
-                    "numeratorMatcher": "^digital$", "denominatorMatcher": ".+"},
-        "output": {"data-type": "digital-takeup"}})
+    _admin(write_url, "/transforms", RATE)
 
 
 def _rates(read_url: str, timeout: float = 60) -> list:

@@ -19,6 +19,7 @@ from typing import Iterator
 import pytest
 import requests
 from click.testing import CliRunner
+from visas import LATEST_VALUE, RATE
 
 from backdrop.cli import main
 from backdrop.testing import Stack, app_environment, fresh_postgres_database, start_app, start_worker, wait_until_up
@@ -28,14 +29,6 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 ADMIN = {"Authorization": "Bearer runs-admin-token", "Content-Type": "application/json"}
 WRITER = {"Authorization": "Bearer visas-token", "Content-Type": "application/json"}
-SOURCE = {"data-group": "visas", "data-type": "transactions"}
-RATE = {"type": "rate", "input": SOURCE,
-        "query-parameters": {"period": "week", "group_by": "channel", "collect": "count:sum"},
-        "options": {"matchingAttribute": "channel", "valueAttribute": "count:sum",
-                    "numeratorMatcher": "^digital$", "denominatorMatcher": ".+"},
-        "output": {"data-type": "digital-takeup"}}
-# Reads only rate and score data types: on transactions it fails on its source data.
-LATEST_VALUE = {"type": "latest_dataset_value", "input": SOURCE, "output": {"data-type": "latest"}}
 RECORDS = [
     {"_timestamp": "2014-01-06T10:00:00Z", "channel": "digital", "count": 3},
     {"_timestamp": "2014-01-07T10:00:00Z", "channel": "paper", "count": 1},

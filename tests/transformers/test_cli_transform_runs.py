@@ -3,20 +3,13 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from visas import LATEST_VALUE, RATE
 
 from backdrop.cli import main
 from backdrop.core import registry, transforms
 from backdrop.core.data_set import DataSet
 from backdrop.core.storage import open_storage
 
-SOURCE = {"data-group": "visas", "data-type": "transactions"}
-RATE = {"type": "rate", "input": SOURCE,
-        "query-parameters": {"period": "week", "group_by": "channel", "collect": "count:sum"},
-        "options": {"matchingAttribute": "channel", "valueAttribute": "count:sum",
-                    "numeratorMatcher": "^digital$", "denominatorMatcher": ".+"},
-        "output": {"data-type": "digital-takeup"}}
-# Reads only rate and score data types: on transactions it fails on its source data.
-LATEST_VALUE = {"type": "latest_dataset_value", "input": SOURCE, "output": {"data-type": "latest"}}
 RANGE = ("--start", "2014-01-06T00:00:00Z", "--end", "2014-01-08T00:00:00Z")
 
 
