@@ -315,6 +315,32 @@ class TransformRun:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What changed in a data set's records after a cursor: the change feed a replica of
+    the data set (core/storage/columnar.py) catches up from, in time proportional to the
+    changes rather than to the data set.
+
+    Every stored record carries `seq`, the number of the write that stored it (from the
+    database-wide version sequence, so a later write of a data set always has greater
+    numbers); removals are recorded with the version that made them. Apply in this order:
+    drop the records with seq <= `floor` (an empty, or a capped data set's eviction), drop
+    the `deleted` ids, then upsert `records` (the current form of every record written after
+    the cursor, oldest first). Read in one snapshot, so the result is the data set as it
+    was at `version`.
+
+    `complete` is False when `records` stopped at the `limit` asked for: ask again from
+    `cursor` for the rest. Only a complete answer brings a replica to `version`.
+    """
+
+    version: int | None  # the data set's version (None: no data set of that name)
+    cursor: int  # pass as `since` next time: every change numbered above it is still to come
+    complete: bool
+    records: tuple[tuple[int, dict], ...] = ()  # (seq, record as a raw query returns it)
+    deleted: tuple[str, ...] = ()
+    floor: int | None = None
+
+
 class UnsupportedQuery(StorageError):
     """The engine cannot answer this query (yet); never a partial or wrong answer instead."""
 
@@ -484,6 +510,18 @@ class Storage(ABC):
     @abstractmethod
     def find(self, name: str, query: RecordQuery) -> Iterator[dict]:
         """Raw query: matching records as stored, streamed; sort and limit run in the engine."""
+
+    @abstractmethod
+    def changes(self, name: str, since: int, limit: int) -> Changes:
+        """The data set's changes numbered above `since` (0: every record), at most `limit`
+        records of them, read in one snapshot (see Changes).
+
+        Engines keep removals for this: a deleted id until an empty or an eviction with a
+        greater floor covers it, and one floor per data set name. Deleting a data set forgets
+        its ids and sets its floor to a new number of the sequence (taken for the purpose),
+        so a replica of a data set deleted and made again under the same name drops the old
+        records.
+        """
 
     @abstractmethod
     def aggregate(self, name: str, query: AggregateQuery) -> list[AggregateRow]:

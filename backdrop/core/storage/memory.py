@@ -23,6 +23,7 @@ from .base import (
     AggregateQuery,
     AggregateRow,
     AlreadyExists,
+    Changes,
     Filter,
     NotFound,
     Op,
@@ -50,6 +51,7 @@ class _Stored:
     timestamp: datetime | None
     updated_at: datetime | None
     size: int
+    seq: int = 0  # the number of the write that stored it (base.Changes)
 
 
 def _store_form(record: dict) -> _Stored:
@@ -136,6 +138,8 @@ class MemoryStorage(Storage):
         self._outbox: dict[int, tuple[TransformRequest, datetime | None]] = {}  # id -> (entry, sent_at)
         self._outbox_ids = itertools.count(1)
         self._runs: dict[str, TransformRun] = {}
+        self._deleted: dict[str, dict[str, int]] = {}  # data set -> {record id: version of its deletion}
+        self._floors: dict[str, tuple[int, int]] = {}  # data set -> (floor, version that set it)
 
     @classmethod
     def from_url(cls, url: str, **_options) -> "MemoryStorage":
@@ -211,6 +215,9 @@ class MemoryStorage(Storage):
             del self._configs[name]
             self._records.pop(name, None)
             self._versions.pop(name, None)
+            self._deleted.pop(name, None)
+            self._counter += 1  # a data set made again under this name starts above the floor
+            self._floors[name] = (self._counter, self._counter)
             return True
 
     def get_data_set(self, name: str) -> dict | None:
@@ -346,25 +353,39 @@ class MemoryStorage(Storage):
                 self._add_request(transforms)
             stored = self._records.setdefault(name, {})
             for record_id, item in batch:
+                self._counter += 1
                 stored.pop(record_id, None)  # an upsert counts as written now: move to the end
-                stored[record_id] = item
-            if capped_size > 0:
-                self._evict(stored, capped_size)
+                stored[record_id] = replace(item, seq=self._counter)
             self._bump(name)
+            if capped_size > 0:
+                self._evict(name, stored, capped_size)
 
-    @staticmethod
-    def _evict(stored: dict[str, _Stored], capped_size: int) -> None:
+    def _evict(self, name: str, stored: dict[str, _Stored], capped_size: int) -> None:
         """Oldest-written first until the total size fits (see Storage.save_records)."""
         total = sum(item.size for item in stored.values())
+        evicted = None
         for record_id in list(stored):
             if total <= capped_size:
                 break
-            total -= stored.pop(record_id).size
+            evicted = stored.pop(record_id)
+            total -= evicted.size
+        if evicted is not None:
+            self._set_floor(name, evicted.seq)
+
+    def _set_floor(self, name: str, floor: int) -> None:
+        """Records numbered up to `floor` are gone, as of the current version; the deletions
+        it covers need not be kept (base.Storage.changes)."""
+        version = self._versions[name]
+        self._floors[name] = (floor, version)
+        deleted = self._deleted.get(name, {})
+        for record_id in [key for key, when in deleted.items() if when <= floor]:
+            del deleted[record_id]
 
     def empty_data_set(self, name: str) -> None:
         with self._lock:
             self._records.pop(name, None)
             self._bump(name)
+            self._set_floor(name, self._versions[name])
 
     def get_record(self, name: str, record_id: str) -> dict | None:
         with self._lock:
@@ -376,7 +397,29 @@ class MemoryStorage(Storage):
             if self._records.get(name, {}).pop(record_id, None) is None:
                 return False
             self._bump(name)
+            self._deleted.setdefault(name, {})[record_id] = self._versions[name]
             return True
+
+    def changes(self, name: str, since: int, limit: int) -> Changes:
+        with self._lock:
+            version = self.data_set_version(name)
+            newer = [item for item in self._records.get(name, {}).values() if item.seq > since]
+            newer.sort(key=lambda item: item.seq)
+            complete = len(newer) <= limit
+            newer = newer[:limit]
+            deleted = tuple(sorted(key for key, when in self._deleted.get(name, {}).items() if when > since))
+            floor, floor_version = self._floors.get(name, (None, 0))
+            seen = [since, *(item.seq for item in newer)]
+            if complete:
+                seen += [version or 0, floor_version, *self._deleted.get(name, {}).values()]
+            return Changes(
+                version=version,
+                cursor=max(seen),
+                complete=complete,
+                records=tuple((item.seq, dict(item.raw)) for item in newer),
+                deleted=deleted,
+                floor=floor if floor_version > since else None,
+            )
 
     def last_updated(self) -> dict[str, datetime]:
         with self._lock:
