@@ -51,9 +51,12 @@ TRANSFORM_RUNS = Metric("backdrop_transform_runs_total", "counter", ("type", "ou
                         "`failed on source data`, `error`)")
 TRANSFORM_DURATION = Metric("backdrop_transform_run_duration_seconds", "histogram", ("type", "outcome"),
                             "time of one transform run in the worker")
+COLUMNAR_ANSWERS = Metric("backdrop_columnar_answers_total", "counter", ("source",),
+                          "grouped and period queries of the read app answered from the process's "
+                          "`columnar` copies or by the `database` (BACKDROP_COLUMNAR)")
 
 METRICS = (HTTP_REQUESTS, HTTP_DURATION, RECORDS_STORED, BATCHES_REJECTED, CACHE_LOOKUPS, STORAGE_DURATION,
-           TRANSFORM_RUNS, TRANSFORM_DURATION)
+           TRANSFORM_RUNS, TRANSFORM_DURATION, COLUMNAR_ANSWERS)
 
 _made: dict[str, object] = {}
 _lock = threading.Lock()

@@ -140,6 +140,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BACKDROP_QUERY_TIMEOUT", "query_timeout", "20", _seconds,
             "seconds the database may spend on one read of the read app (decimals allowed) before it is "
             "cancelled and answered 503; transforms and the `backdrop` command have none (0 turns it off)"),
+    Setting("BACKDROP_COLUMNAR", "columnar", "1", _switch,
+            "answer grouped and period queries of large data sets from typed columns in DuckDB, a copy "
+            "held by each read process and kept current from the database (off: the database answers all)"),
+    Setting("BACKDROP_COLUMNAR_MIN_RECORDS", "columnar_min_records", "100000", _whole_number,
+            "records a data set needs before the read processes copy it into columns"),
+    Setting("BACKDROP_COLUMNAR_MEMORY", "columnar_memory", "1024", _at_least_one,
+            "megabytes of columnar copies one read process may hold: beyond it the least recently "
+            "queried data sets are dropped, and a data set that would not fit alone is left to the database"),
+    Setting("BACKDROP_COLUMNAR_CATCH_UP", "columnar_catch_up", "50000", _whole_number,
+            "changed records a query waits for while a copy catches up; after a larger change the "
+            "database answers until the copy has caught up in the background"),
     Setting("BACKDROP_ADMIN_TOKEN", "admin_token", None, _text,
             "bearer token of the administration API", unset="the admin API answers 403"),
     Setting("BACKDROP_MAX_BODY_BYTES", "max_body_bytes", str(10 * 1024 * 1024), _whole_number,
@@ -214,6 +225,10 @@ class Settings:
     query_max_rows: int
     query_max_bytes: int
     query_timeout: float
+    columnar: bool
+    columnar_min_records: int
+    columnar_memory: int
+    columnar_catch_up: int
     admin_token: str | None
     max_body_bytes: int
     db_pool_size: int

@@ -48,6 +48,13 @@ class EngineSupport:
     open: Callable[..., Storage] = open_storage
     # Capabilities of the engine that the databases tests get here lack: {capability: why}.
     lacking: Callable[[], dict[Capability, str]] = dict
+    # A read path over another engine (the columnar copies): the row of ENGINES it reads.
+    reads: str | None = None
+
+    @property
+    def row(self) -> Engine:
+        """The row of the engine table whose capabilities this support's databases have."""
+        return engine_named(self.reads or self.engine)
 
 
 @contextmanager
@@ -121,18 +128,34 @@ def _mongo_lacking() -> dict[Capability, str]:
     return {Capability.SHARED_BETWEEN_PROCESSES: MONGOMOCK, Capability.STATEMENT_TIMEOUT: MONGOMOCK_TIMEOUT}
 
 
+COLUMNAR = "columnar"
+"""The columnar read path (core/storage/columnar.py) over SQLite, with every data set copied
+and every copy brought current before it answers: the contract suite's extra "engine"."""
+
+
+def _open_columnar(url: str, **options) -> Storage:
+    from backdrop.core.storage.columnar import ColumnarSettings, ColumnarStorage
+
+    return ColumnarStorage(open_storage(url, **options), ColumnarSettings(min_records=0, background=False, fall_back=False))
+
+
 SUPPORT: dict[str, EngineSupport] = {
     support.engine: support for support in (
         EngineSupport("memory", _memory_database),
         EngineSupport("sqlite", _sqlite_database),
         EngineSupport("postgres", _postgres_database, _postgres_unavailable, empty_postgres),
         EngineSupport("mongo", _mongo_database, _mongo_unavailable, open=_open_mongo, lacking=_mongo_lacking),
+        EngineSupport(COLUMNAR, _memory_database, open=_open_columnar, reads="memory"),
     )
 }
+READ_PATHS = [name for name, support in SUPPORT.items() if support.reads]
+"""Supports that are not rows of the engine table but ways of reading one: the contract
+suite runs on them as on the engines."""
 
 
 def support_for(engine: str) -> EngineSupport:
-    engine_named(engine)  # a ValueError listing the engines for a wrong name
+    if engine not in SUPPORT:
+        engine_named(engine)  # a ValueError listing the engines for a wrong name
     return SUPPORT[engine]
 
 

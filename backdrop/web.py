@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote_to_bytes
 
 import orjson
@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from backdrop import logs, metrics, request_id
 from backdrop.core import tokens
 from backdrop.core.storage import check_url, open_storage
-from backdrop.core.storage.base import ConnectionLost, QueryTimeout, SchemaError, StorageError
+from backdrop.core.storage.base import ConnectionLost, QueryTimeout, SchemaError, Storage, StorageError
 from backdrop.core.storage.migrations import start_up
 from backdrop.settings import Settings
 from backdrop.storage_timing import TimedStorage
@@ -125,14 +125,16 @@ def refuse_unstorable_input(app: Flask) -> None:
             raise ApiError(400, SURROGATE_IN_REQUEST)
 
 
-def install_storage(app: Flask, settings: Settings, database_url: str | None = None) -> None:
+def install_storage(app: Flask, settings: Settings, database_url: str | None = None,
+                    wrap: Callable[[Storage], Storage] | None = None) -> None:
     """Open the engine lazily, once per worker process (gunicorn forks after create_app).
 
     The URL and the database's schema are checked at once (pending migrations applied
     when BACKDROP_AUTO_MIGRATE allows), so a wrong URL or a refused schema stops start-up
     with its message instead of answering every request with a 500. A `database_url` other
     than BACKDROP_DATABASE_URL is a read replica (BACKDROP_READ_DATABASE_URL): read-only,
-    it follows the primary's schema, so it is checked but never migrated.
+    it follows the primary's schema, so it is checked but never migrated. `wrap` puts
+    something between the app and the engine (the read app's columnar copies).
     """
     url = database_url or settings.database_url
     auto_migrate = settings.auto_migrate and url == settings.database_url
@@ -149,8 +151,8 @@ def install_storage(app: Flask, settings: Settings, database_url: str | None = N
             with opening:
                 engine = app.extensions.get("backdrop_storage")
                 if engine is None:
-                    engine = TimedStorage(open_storage(url, pool_size=settings.db_pool_size,
-                                                       auto_migrate=auto_migrate))
+                    engine = open_storage(url, pool_size=settings.db_pool_size, auto_migrate=auto_migrate)
+                    engine = TimedStorage(wrap(engine) if wrap else engine)
                     app.extensions["backdrop_storage"] = engine
         return engine
 
