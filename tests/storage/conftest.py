@@ -27,7 +27,7 @@ from backdrop.testing_engines import READ_PATHS, REFERENCE, support_for, unavail
 UNAVAILABLE = {engine.name: reason for engine in ENGINES if (reason := unavailable(engine))}
 ENGINE_NAMES = [engine.name for engine in ENGINES if engine.name not in UNAVAILABLE] + READ_PATHS
 REAL_ENGINES = [name for name in ENGINE_NAMES if name != REFERENCE]
-ENGINE_PARAMETERS = ("engine_database", "real_engine")
+ENGINE_PARAMETERS = ("engine_database", "real_engine", "plain_engine")
 NEEDS_PREFIX = "needs a capability:"
 # Why a test double lacks a capability -> its engine (the reason engine-specific tests skip with).
 DOUBLED = {why: name for name in ENGINE_NAMES for why in support_for(name).lacking().values()}
@@ -141,5 +141,12 @@ def engine(engine_database):
 @pytest.fixture(params=REAL_ENGINES)
 def real_engine(request, shared_database, tmp_path):
     """Every engine but the reference, for comparing answers against the memory engine."""
+    with _fresh_database(request.param, shared_database, tmp_path) as database, _opened(*database) as storage:
+        yield storage
+
+
+@pytest.fixture(params=[name for name in ENGINE_NAMES if name not in READ_PATHS])
+def plain_engine(request, shared_database, tmp_path):
+    """Every engine of the table, without the read paths over them (tests of those paths)."""
     with _fresh_database(request.param, shared_database, tmp_path) as database, _opened(*database) as storage:
         yield storage

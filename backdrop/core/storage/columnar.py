@@ -99,6 +99,10 @@ class ColumnarStore:
         except (QueryTimeout, *_passed_on()):
             raise
         except Exception:  # a copy that fails a query is dropped; the engine answers
+            with self._lock:
+                dropped = self._copies.get(name) is not copy
+            if dropped:  # by the memory budget, under this query: not a failure
+                return None
             if not self._settings.fall_back:
                 raise
             log.exception("columnar copy of %s failed a query; dropped, the engine answers", name)
@@ -202,10 +206,12 @@ class ColumnarStore:
         try:
             if self._holds(copy, version):
                 return True
-            if self._catch_up(name, copy, self._settings.catch_up_records if self._settings.background else None):
-                return version is None or self._holds(copy, version)
+            caught_up = self._catch_up(name, copy, self._settings.catch_up_records if self._settings.background else None)
         finally:
             copy.lock.release()
+        if caught_up:
+            self._keep_within_budget(name)
+            return version is None or self._holds(copy, version)
         self._in_background(name, copy)
         return False
 
@@ -312,9 +318,10 @@ class ColumnarStore:
 
         with self._lock:
             if self._database is None or self._pid != os.getpid():
+                if self._database is not None:  # a forked worker: the parent's copies are not its own
+                    self._copies.clear()
                 self._database = duckdb.connect(":memory:", config={"threads": str(_threads())})
                 self._pid = os.getpid()
-                self._copies.clear()
             database = self._database
         return _Closing(database.cursor())
 
