@@ -241,15 +241,16 @@ class ColumnarStore:
         `most` records changed: the caller leaves it to the background."""
         pages: list[Changes] = []
         cursor_at, applied = copy.cursor, 0
+        limit = self._settings.page if most is None else min(self._settings.page, most + 1)
         while True:
-            changes = self._primary.changes(name, cursor_at, self._settings.page)
+            changes = self._primary.changes(name, cursor_at, limit)
             pages.append(changes)
             applied += len(changes.records)
             cursor_at = changes.cursor
-            if changes.complete:
-                break
             if most is not None and applied > most:
                 return False
+            if changes.complete:
+                break
         started = time.perf_counter()
         with self._cursor() as cursor:
             cursor.execute("BEGIN")
