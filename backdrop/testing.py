@@ -155,7 +155,8 @@ def fresh_postgres_database(server_url: str | None = None, prefix: str = "backdr
 
 
 def empty_postgres_database(url: str) -> None:
-    """Remove every record, configuration, document and transform run (the schema and sequence stay)."""
+    """Remove every record, configuration, document, transform run and record removal (the
+    schema and sequence stay)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -167,6 +168,8 @@ def empty_postgres_database(url: str) -> None:
             conn.execute("TRUNCATE backdrop_transform_outbox")
         if conn.execute("SELECT to_regclass('backdrop_transform_runs') IS NOT NULL").fetchone()[0]:
             conn.execute("TRUNCATE backdrop_transform_runs")
+        if conn.execute("SELECT to_regclass('backdrop_record_floors') IS NOT NULL").fetchone()[0]:
+            conn.execute("TRUNCATE backdrop_deleted_records, backdrop_record_floors")
 
 
 def terminate_backends(database_url: str) -> int:

@@ -22,6 +22,6 @@ def drop_schema(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "DROP TABLE IF EXISTS backdrop_records, backdrop_data_sets, backdrop_documents,"
-            " backdrop_schema_versions, backdrop_transform_runs;"
+            " backdrop_schema_versions, backdrop_transform_runs, backdrop_deleted_records, backdrop_record_floors;"
             " DROP SEQUENCE IF EXISTS backdrop_version_seq"
         )

@@ -19,6 +19,9 @@ The database is the one the URL names, `mongodb://HOST:PORT/DBNAME?replicaSet=rs
 * `transform_outbox`: `{_id: ObjectId, data_set, earliest, latest, created_at, request_id,
   attempts, sent_at}` (instants in µs since the epoch, `sent_at` null until sent), indexed
   by (sent_at, created_at, _id): the transform requests written with the records.
+* `deleted_records`: `{_id: ObjectId, d: data-set name, i: record id, v: version of its
+  deletion}`, unique (d, i), and (d, v); `record_floors`: `{_id: data-set name, floor, v}`.
+  The removals the change feed reports (base.Storage.changes).
 * `schema_versions` and `schema_lock`: see mongo_schema.py.
 
 `config` and `body` are JSON text, not embedded documents: configurations hold JSON
@@ -57,6 +60,7 @@ from .base import (
     AggregateQuery,
     AggregateRow,
     AlreadyExists,
+    Changes,
     NotFound,
     SENT_REQUESTS_KEPT,
     QueryTimeout,
@@ -68,12 +72,13 @@ from .base import (
     TransformRun,
     capped_rows,
 )
+from .feed import assemble
 from .migrations import VersionedSchema, start_up
 from .rows import local_offsets
 from .mongo_codec import CODEC_OPTIONS, prepare
 from .mongo_pipeline import aggregate_pipeline, decode_aggregate, find_pipeline, last_updated_pipeline
-from .mongo_schema import (COUNTERS, DATA_SETS, DOCUMENTS, FAILURES, MIGRATIONS, OUTBOX, RECORDS, RUNS,
-                           VERSION_COUNTER, MongoSchemaStore)
+from .mongo_schema import (COUNTERS, DATA_SETS, DELETED, DOCUMENTS, FAILURES, FLOORS, MIGRATIONS, OUTBOX,
+                           RECORDS, RUNS, VERSION_COUNTER, MongoSchemaStore)
 
 EXAMPLE_URL = "mongodb://HOST:PORT/DBNAME?replicaSet=rs0"
 SERVER_SELECTION_MS = 10_000  # how long a first use waits for the server, unless the URL says
@@ -199,9 +204,18 @@ class MongoStorage(VersionedSchema, Storage):
             return_document=ReturnDocument.AFTER, session=session)
         return counter["n"]
 
-    def _bump(self, database: Database, session: ClientSession, name: str) -> None:
-        database[DATA_SETS].update_one({"_id": name}, {"$set": {"version": self._take_versions(database, session)}},
-                                       session=session)
+    def _bump(self, database: Database, session: ClientSession, name: str) -> int:
+        """Give the data set a new version; returns it (removals are recorded under it)."""
+        version = self._take_versions(database, session)
+        database[DATA_SETS].update_one({"_id": name}, {"$set": {"version": version}}, session=session)
+        return version
+
+    def _snapshot(self, work: Callable[[Database, ClientSession], T]) -> T:
+        """`work(database, session)` in one read-only transaction with snapshot read concern:
+        every read in it sees the same point in time (on a real server; see `changes`)."""
+        database = self._database()
+        with _translated(), self._client().start_session() as session:
+            return session.with_transaction(lambda s: work(database, s), read_concern=ReadConcern("snapshot"))
 
     def close(self) -> None:
         with self._lock:
@@ -252,6 +266,11 @@ class MongoStorage(VersionedSchema, Storage):
             if not database[DATA_SETS].delete_one({"_id": name}, session=session).deleted_count:
                 return False
             database[RECORDS].delete_many({"d": name}, session=session)
+            database[DELETED].delete_many({"d": name}, session=session)
+            # A number of its own, above every record of the old data set and below every
+            # record of one made again under this name.
+            number = self._take_versions(database, session)
+            _set_floor(database, session, name, number, number)
             return True
 
         return self._write(work)
@@ -400,7 +419,9 @@ class MongoStorage(VersionedSchema, Storage):
                 database[RECORDS].insert_many([dict(document, s=first + position)
                                                for position, document in enumerate(documents)], session=session)
             if capped_size and capped_size > 0:
-                _evict(database, session, name, capped_size)
+                floor = _evict(database, session, name, capped_size)
+                if floor is not None:
+                    _set_floor(database, session, name, floor, version)
             database[DATA_SETS].update_one({"_id": name}, {"$set": {"version": version}}, session=session)
             if entry is not None:
                 database[OUTBOX].insert_one(dict(entry), session=session)
@@ -410,7 +431,8 @@ class MongoStorage(VersionedSchema, Storage):
     def empty_data_set(self, name: str) -> None:
         def work(database: Database, session: ClientSession) -> None:
             database[RECORDS].delete_many({"d": name}, session=session)
-            self._bump(database, session, name)
+            version = self._bump(database, session, name)
+            _set_floor(database, session, name, version, version)
 
         self._write(work)
 
@@ -423,10 +445,41 @@ class MongoStorage(VersionedSchema, Storage):
         def work(database: Database, session: ClientSession) -> bool:
             if not database[RECORDS].delete_one({"d": name, "i": record_id}, session=session).deleted_count:
                 return False
-            self._bump(database, session, name)
+            database[DELETED].update_one({"d": name, "i": record_id},
+                                         {"$max": {"v": self._bump(database, session, name)}},
+                                         upsert=True, session=session)
             return True
 
         return self._write(work)
+
+    def changes(self, name: str, since: int, limit: int) -> Changes:
+        """Read in one transaction with snapshot read concern, so on a real server every read
+        sees the same point in time; each is an index range from the cursor (records by
+        (d, s), deletions by (d, v)).
+
+        mongomock has no snapshots (its stand-in transaction just runs the reads one after
+        the other), so they are made in an order that keeps a replica from ever skipping a
+        change when writes land between them: the version first (an answer is filed under a
+        version no newer than its data, as base.py's callers read it), then the counter,
+        whose value bounds everything read after it, then floor, deletions and records. A
+        change numbered up to the bound had committed before the bound was read, so the
+        reads after it see it unless a later change (numbered above the bound, so above
+        the cursor, and reported next time) replaced it.
+        """
+        def read(database: Database, session: ClientSession) -> Changes:
+            found = database[DATA_SETS].find_one({"_id": name}, {"version": 1}, session=session)
+            counter = database[COUNTERS].find_one({"_id": VERSION_COUNTER}, session=session)
+            bound = {"$gt": since, "$lte": counter["n"] if counter else 0}
+            floor = database[FLOORS].find_one({"_id": name, "v": bound}, session=session)
+            deletions = database[DELETED].find({"d": name, "v": bound}, {"i": 1, "v": 1}, session=session)
+            records = database[RECORDS].find({"d": name, "s": bound}, {"s": 1, "r": 1}, session=session).sort(
+                "s", 1).limit(limit + 1)
+            return assemble(since, limit, None if found is None else found["version"],
+                            None if floor is None else (floor["floor"], floor["v"]),
+                            [(document["i"], document["v"]) for document in deletions],
+                            [(document["s"], document["r"]) for document in records])
+
+        return self._snapshot(read)
 
     def last_updated(self) -> dict[str, datetime]:
         with _translated():
@@ -479,20 +532,30 @@ def _stream(cursor) -> Iterator[dict]:
         yield from cursor
 
 
-def _evict(database: Database, session: ClientSession, name: str, capped_size: int) -> None:
-    """Delete the oldest-written records until the data set's size is at most `capped_size`."""
+def _evict(database: Database, session: ClientSession, name: str, capped_size: int) -> int | None:
+    """Delete the oldest-written records until the data set's size is at most `capped_size`;
+    the greatest write order deleted (the data set's new floor), None when none was."""
     records = database[RECORDS]
     totals = list(records.aggregate([{"$match": {"d": name}}, {"$group": {"_id": None, "z": {"$sum": "$z"}}}],
                                     session=session))
     total = totals[0]["z"] if totals else 0
     if total <= capped_size:
-        return
+        return None
     last = None
     for document in records.find({"d": name}, {"s": 1, "z": 1}, session=session).sort("s", 1):
         if total <= capped_size:
             break
         total, last = total - document["z"], document["s"]
     records.delete_many({"d": name, "s": {"$lte": last}}, session=session)
+    return last
+
+
+def _set_floor(database: Database, session: ClientSession, name: str, floor: int, version: int) -> None:
+    """Records numbered up to `floor` are gone as of `version`; the deletions it covers need
+    not be kept (base.Storage.changes)."""
+    database[FLOORS].update_one({"_id": name}, {"$set": {"floor": floor, "v": version}}, upsert=True,
+                                session=session)
+    database[DELETED].delete_many({"d": name, "v": {"$lte": floor}}, session=session)
 
 
 def _pair_taken(group: str, kind: str) -> AlreadyExists:

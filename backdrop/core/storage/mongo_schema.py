@@ -34,6 +34,7 @@ RECORDS, DATA_SETS, DOCUMENTS, COUNTERS = "records", "data_sets", "documents", "
 FAILURES = "auth_failures"
 OUTBOX = "transform_outbox"
 RUNS = "transform_runs"
+DELETED, FLOORS = "deleted_records", "record_floors"
 VERSIONS, LOCK = "schema_versions", "schema_lock"
 VERSION_COUNTER = "version"  # `_id` of the counter document of the database-wide version sequence
 LEASE = timedelta(minutes=5)  # longest a migrating process may hold the lock
@@ -104,16 +105,30 @@ RUN_STEPS: dict[str, Callable[[Database], None]] = {
     "index transform runs by transform and start": _index_runs,
 }
 
+
+def _index_deleted_records(database: Database) -> None:
+    """One deletion per (data set, id); the change feed reads them by version from its cursor."""
+    deleted = database[DELETED]
+    deleted.create_index([("d", ASCENDING), ("i", ASCENDING)], unique=True, name="data_set_id")
+    deleted.create_index([("d", ASCENDING), ("v", ASCENDING)], name="data_set_version")
+
+
+FEED_STEPS: dict[str, Callable[[Database], None]] = {
+    "index deleted record ids by data set and id, and by version": _index_deleted_records,
+}
+
 MIGRATIONS = check_order((
     Migration(1, "create the indexes of records, data sets and documents, and the version counter",
               tuple(STEPS)),
     Migration(2, "store data-set bearer tokens as salted scrypt hashes; count wrong tokens per address", tuple(TOKEN_STEPS)),
     Migration(3, "keep an outbox of transform requests, written with the records they concern", tuple(OUTBOX_STEPS)),
     Migration(4, "keep a history of transform runs", tuple(RUN_STEPS)),
+    Migration(5, "record removals for the change feed", tuple(FEED_STEPS)),
 ))
 STEPS.update(TOKEN_STEPS)
 STEPS.update(OUTBOX_STEPS)
 STEPS.update(RUN_STEPS)
+STEPS.update(FEED_STEPS)
 
 
 class MongoSchemaStore:

@@ -31,6 +31,7 @@ from .base import (
     AggregateQuery,
     AggregateRow,
     AlreadyExists,
+    Changes,
     ConnectionLost,
     SENT_REQUESTS_KEPT,
     NotFound,
@@ -43,6 +44,7 @@ from .base import (
     UnsupportedQuery,
     capped_rows,
 )
+from .feed import assemble
 from .migrations import VersionedSchema, start_up
 from .postgres_codec import batch_columns, escape, load_json, stored_json
 from .text import unescape
@@ -224,9 +226,17 @@ class PostgresStorage(VersionedSchema, Storage):
     @_retried
     def delete_data_set(self, name: str) -> bool:
         with self._transaction() as conn:
-            conn.execute("DELETE FROM backdrop_records WHERE data_set = %s", (name,))
-            cursor = conn.execute("DELETE FROM backdrop_data_sets WHERE name = %s", (name,))
-            return cursor.rowcount > 0
+            found = conn.execute("DELETE FROM backdrop_data_sets WHERE name = %s", (name,)).rowcount > 0
+            if not found:  # records of an unconfigured data set: lock by name, as _new_version does
+                conn.execute(_LOCK_BY_NAME, (name,))
+            gone = conn.execute("DELETE FROM backdrop_records WHERE data_set = %s", (name,)).rowcount > 0
+            if found or gone:
+                conn.execute(sql.FORGET_DELETIONS, (name,))
+                # A number of its own, above every record of the old data set and below every
+                # record of one made again under this name.
+                number = conn.execute(f"SELECT {sql.NEXT_VERSION}").fetchone()[0]
+                self._set_floor(conn, name, number, number)
+            return found
 
     @_retried
     def get_data_set(self, name: str) -> dict | None:
@@ -390,19 +400,22 @@ class PostgresStorage(VersionedSchema, Storage):
                      transforms: TransformRequest | None = None) -> None:
         columns = batch_columns(records)
         with self._transaction() as conn:
-            self._new_version(conn, name)
+            version = self._new_version(conn, name)
             if columns[0]:
                 conn.execute(sql.UPSERT, (name, *columns))
             if capped_size and capped_size > 0:
-                conn.execute(sql.EVICT, {"name": name, "cap": capped_size})
+                floor = conn.execute(sql.EVICT, {"name": name, "cap": capped_size}).fetchone()[0]
+                if floor is not None:
+                    self._set_floor(conn, name, floor, version)
             if transforms is not None:
                 self._add_request(conn, transforms)
 
     @_retried
     def empty_data_set(self, name: str) -> None:
         with self._transaction() as conn:
-            self._new_version(conn, name)
+            version = self._new_version(conn, name)
             conn.execute("DELETE FROM backdrop_records WHERE data_set = %s", (name,))
+            self._set_floor(conn, name, version, version)
 
     @_retried
     def get_record(self, name: str, record_id: str) -> dict | None:
@@ -420,8 +433,21 @@ class PostgresStorage(VersionedSchema, Storage):
             )
             if cursor.rowcount == 0:
                 return False
-            self._new_version(conn, name)
+            conn.execute(sql.RECORD_DELETION, (name, escape(record_id), self._new_version(conn, name)))
             return True
+
+    @_retried
+    def changes(self, name: str, since: int, limit: int) -> Changes:
+        """Read in one REPEATABLE READ transaction (one snapshot); every query is an index
+        range from the cursor (records by (data_set, seq), deletions by (data_set, version))."""
+        with self._transaction() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            version = conn.execute("SELECT version FROM backdrop_data_sets WHERE name = %s", (name,)).fetchone()
+            floor = conn.execute(sql.FLOOR, (name,)).fetchone()
+            deletions = conn.execute(sql.DELETIONS_AFTER, (name, since)).fetchall()
+            records = conn.execute(sql.RECORDS_AFTER, (name, since, limit + 1)).fetchall()
+        return assemble(since, limit, None if version is None else version[0], floor,
+                        [(unescape(record_id), when) for record_id, when in deletions], records)
 
     @_retried
     def last_updated(self) -> dict[str, datetime]:
@@ -455,13 +481,25 @@ class PostgresStorage(VersionedSchema, Storage):
     # --- helpers ---------------------------------------------------------------------------
 
     @staticmethod
-    def _new_version(conn: psycopg.Connection, name: str) -> None:
-        """Take a new version; the row lock also serialises writers of one data set."""
-        cursor = conn.execute(
-            f"UPDATE backdrop_data_sets SET version = {sql.NEXT_VERSION} WHERE name = %s", (name,)
-        )
-        if cursor.rowcount == 0:  # records of an unconfigured data set: lock by name instead
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+    def _new_version(conn: psycopg.Connection, name: str) -> int:
+        """Take a new version and return it (removals are recorded under it); the row lock
+        also serialises writers of one data set, so their numbers rise in commit order."""
+        row = conn.execute(
+            f"UPDATE backdrop_data_sets SET version = {sql.NEXT_VERSION} WHERE name = %s RETURNING version",
+            (name,),
+        ).fetchone()
+        if row is not None:
+            return row[0]
+        # Records of an unconfigured data set: lock by name instead, then take a number.
+        conn.execute(_LOCK_BY_NAME, (name,))
+        return conn.execute(f"SELECT {sql.NEXT_VERSION}").fetchone()[0]
+
+    @staticmethod
+    def _set_floor(conn: psycopg.Connection, name: str, floor: int, version: int) -> None:
+        """Records numbered up to `floor` are gone as of `version`; the deletions it covers
+        need not be kept (base.Storage.changes)."""
+        conn.execute(sql.SET_FLOOR, (name, floor, version))
+        conn.execute(sql.DROP_COVERED_DELETIONS, (name, floor))
 
     def _one(self, statement: str, params: tuple) -> Any:
         with self._transaction() as conn:
@@ -471,6 +509,9 @@ class PostgresStorage(VersionedSchema, Storage):
     def _column(self, statement: str, params: tuple) -> list:
         with self._transaction() as conn:
             return [row[0] for row in conn.execute(statement, params)]
+
+
+_LOCK_BY_NAME = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
 
 def _configure(conn: psycopg.Connection) -> None:

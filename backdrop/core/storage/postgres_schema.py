@@ -91,6 +91,18 @@ MIGRATIONS = check_order((
         "CREATE INDEX IF NOT EXISTS backdrop_transform_runs_start"
         " ON backdrop_transform_runs (transform_id, started_at, id)",
     )),
+    Migration(5, "record removals for the change feed", (
+        """CREATE TABLE IF NOT EXISTS backdrop_deleted_records (
+            data_set TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            PRIMARY KEY (data_set, record_id))""",
+        "CREATE INDEX IF NOT EXISTS backdrop_deleted_records_version ON backdrop_deleted_records (data_set, version)",
+        """CREATE TABLE IF NOT EXISTS backdrop_record_floors (
+            data_set TEXT PRIMARY KEY,
+            floor BIGINT NOT NULL,
+            version BIGINT NOT NULL)""",
+    )),
 ))
 
 

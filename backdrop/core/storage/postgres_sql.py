@@ -35,18 +35,40 @@ ON CONFLICT (data_set, id) DO UPDATE SET
 
 # Walk back from the newest record adding sizes; the first record that no longer fits and
 # everything older go. The walk stops there (index scan + LIMIT), so a write to a large
-# capped data set reads only what it keeps.
+# capped data set reads only what it keeps. Answers the greatest seq that went (NULL:
+# none), the data set's new floor for the change feed.
 EVICT = """
-DELETE FROM backdrop_records
-WHERE data_set = %(name)s AND seq <= (
-    SELECT seq FROM (
-        SELECT seq, sum(size) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS newer_total
-        FROM backdrop_records WHERE data_set = %(name)s
-        ORDER BY seq DESC
-    ) totals
-    WHERE newer_total > %(cap)s
-    LIMIT 1)
+WITH gone AS (
+    DELETE FROM backdrop_records
+    WHERE data_set = %(name)s AND seq <= (
+        SELECT seq FROM (
+            SELECT seq, sum(size) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS newer_total
+            FROM backdrop_records WHERE data_set = %(name)s
+            ORDER BY seq DESC
+        ) totals
+        WHERE newer_total > %(cap)s
+        LIMIT 1)
+    RETURNING seq)
+SELECT max(seq) FROM gone
 """
+
+# The removals the change feed reports (base.Storage.changes): a deleted id keeps the
+# newest version that deleted it; a floor replaces the data set's previous one and drops
+# the deletions it covers. Record ids are stored escaped, as in backdrop_records.
+RECORD_DELETION = """
+INSERT INTO backdrop_deleted_records (data_set, record_id, version) VALUES (%s, %s, %s)
+ON CONFLICT (data_set, record_id) DO UPDATE
+SET version = greatest(backdrop_deleted_records.version, EXCLUDED.version)
+"""
+SET_FLOOR = """
+INSERT INTO backdrop_record_floors (data_set, floor, version) VALUES (%s, %s, %s)
+ON CONFLICT (data_set) DO UPDATE SET floor = EXCLUDED.floor, version = EXCLUDED.version
+"""
+DROP_COVERED_DELETIONS = "DELETE FROM backdrop_deleted_records WHERE data_set = %s AND version <= %s"
+FORGET_DELETIONS = "DELETE FROM backdrop_deleted_records WHERE data_set = %s"
+FLOOR = "SELECT floor, version FROM backdrop_record_floors WHERE data_set = %s"
+DELETIONS_AFTER = "SELECT record_id, version FROM backdrop_deleted_records WHERE data_set = %s AND version > %s"
+RECORDS_AFTER = "SELECT seq, body FROM backdrop_records WHERE data_set = %s AND seq > %s ORDER BY seq LIMIT %s"
 
 LAST_UPDATED = """
 WITH RECURSIVE names(name) AS (

@@ -39,6 +39,7 @@ from .base import (
     AggregateQuery,
     AggregateRow,
     AlreadyExists,
+    Changes,
     NotFound,
     SENT_REQUESTS_KEPT,
     Op,
@@ -52,6 +53,7 @@ from .base import (
     capped_rows,
     record_size,
 )
+from .feed import assemble
 from .migrations import VersionedSchema, start_up
 from .rows import Columns, decode_aggregate, local_offsets
 from .sql import Statement
@@ -362,9 +364,31 @@ class SQLiteStorage(VersionedSchema, Storage):
         """Reserve `count` numbers of the database-wide sequence; returns the last one."""
         return connection.execute(q.TAKE_VERSIONS, (count,)).fetchone()[0]
 
-    def _bump(self, connection: sqlite3.Connection, name: str) -> None:
+    def _bump(self, connection: sqlite3.Connection, name: str) -> int:
+        """Give the data set a new version; returns it (removals are recorded under it)."""
         version = self._take_versions(connection)
         connection.execute("UPDATE data_sets SET version = ? WHERE name = ?", (version, name))
+        return version
+
+    @staticmethod
+    def _set_floor(connection: sqlite3.Connection, name: str, floor: int, version: int) -> None:
+        """Records numbered up to `floor` are gone as of `version`; the deletions it covers
+        need not be kept (base.Storage.changes)."""
+        connection.execute(q.SET_FLOOR, (name, floor, version))
+        connection.execute(q.DROP_COVERED_DELETIONS, (name, floor))
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every statement in it sees the same committed state."""
+        with self._using() as connection:
+            connection.execute("BEGIN")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self._lock:
@@ -414,6 +438,11 @@ class SQLiteStorage(VersionedSchema, Storage):
             deleted = connection.execute("DELETE FROM data_sets WHERE name = ?", (name,)).rowcount
             if deleted:
                 connection.execute("DELETE FROM records WHERE data_set = ?", (name,))
+                connection.execute(q.FORGET_DELETIONS, (name,))
+                # A number of its own, above every record of the old data set and below every
+                # record of one made again under this name.
+                number = self._take_versions(connection)
+                self._set_floor(connection, name, number, number)
             return bool(deleted)
 
     def _configs(self, where: str, params: Sequence) -> list[dict]:
@@ -557,7 +586,10 @@ class SQLiteStorage(VersionedSchema, Storage):
                 for position, (record_id, ts, updated_at, size, body) in enumerate(prepared)])
             if capped:
                 _count_sizes(connection, name)
-                connection.execute(q.EVICT_OLDEST, (name, capped_size))
+                [(floor,)] = connection.execute(q.EVICTION_FLOOR, (name, capped_size)).fetchall()
+                if floor is not None:
+                    connection.execute(q.EVICT_UP_TO, (name, floor))
+                    self._set_floor(connection, name, floor, version)
             connection.execute("UPDATE data_sets SET version = ? WHERE name = ?", (version, name))
             if transforms is not None:
                 self._add_request(connection, transforms)
@@ -565,7 +597,8 @@ class SQLiteStorage(VersionedSchema, Storage):
     def empty_data_set(self, name: str) -> None:
         with self._write() as connection:
             connection.execute("DELETE FROM records WHERE data_set = ?", (name,))
-            self._bump(connection, name)
+            version = self._bump(connection, name)
+            self._set_floor(connection, name, version, version)
 
     def get_record(self, name: str, record_id: str) -> dict | None:
         rows = self._read("SELECT body FROM records WHERE data_set = ? AND id = ?", (name, record_id))
@@ -576,8 +609,19 @@ class SQLiteStorage(VersionedSchema, Storage):
             deleted = connection.execute("DELETE FROM records WHERE data_set = ? AND id = ?",
                                          (name, record_id)).rowcount
             if deleted:
-                self._bump(connection, name)
+                connection.execute(q.RECORD_DELETION, (name, record_id, self._bump(connection, name)))
             return bool(deleted)
+
+    def changes(self, name: str, since: int, limit: int) -> Changes:
+        """Read in one transaction; every query is an index range from the cursor (records
+        by (data_set, seq), deletions by (data_set, version))."""
+        with self._snapshot() as connection:
+            version = connection.execute("SELECT version FROM data_sets WHERE name = ?", (name,)).fetchone()
+            floor = connection.execute(q.FLOOR, (name,)).fetchone()
+            deletions = connection.execute(q.DELETIONS_AFTER, (name, since)).fetchall()
+            rows = connection.execute(q.RECORDS_AFTER, (name, since, limit + 1)).fetchall()
+        return assemble(since, limit, None if version is None else version[0], floor, deletions,
+                        [(seq, decode(body)) for seq, body in rows])
 
     def last_updated(self) -> dict[str, datetime]:
         return {name: from_micros(newest) for name, newest in self._read(q.LAST_UPDATED)

@@ -89,6 +89,18 @@ MIGRATIONS = check_order((
                body TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS transform_runs_by_start ON transform_runs (transform_id, started_at, id)",
     )),
+    Migration(5, "record removals for the change feed", (
+        """CREATE TABLE IF NOT EXISTS deleted_records (
+               data_set TEXT NOT NULL,
+               record_id TEXT NOT NULL,
+               version INTEGER NOT NULL,
+               PRIMARY KEY (data_set, record_id))""",
+        "CREATE INDEX IF NOT EXISTS deleted_records_by_version ON deleted_records (data_set, version)",
+        """CREATE TABLE IF NOT EXISTS record_floors (
+               data_set TEXT PRIMARY KEY,
+               floor INTEGER NOT NULL,
+               version INTEGER NOT NULL)""",
+    )),
 ))
 
 

@@ -35,13 +35,30 @@ UPSERT_RECORD = """
 UNCOUNTED_RECORDS = "SELECT id, body FROM records WHERE data_set = ? AND size = ?"
 SET_SIZE = "UPDATE records SET size = ? WHERE data_set = ? AND id = ?"
 
-# Keep the newest records whose running total (newest first) fits; delete all older ones.
-EVICT_OLDEST = """
-    DELETE FROM records WHERE data_set = ?1 AND seq <= (
-        SELECT MAX(seq) FROM (
-            SELECT seq, SUM(size) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS running
-            FROM records WHERE data_set = ?1)
-        WHERE running > ?2)"""
+# Keep the newest records whose running total (newest first) fits; all older ones go. The
+# greatest seq that goes (NULL: none) is found first, since it becomes the data set's floor
+# (the change feed); then everything up to it is deleted.
+EVICTION_FLOOR = """
+    SELECT MAX(seq) FROM (
+        SELECT seq, SUM(size) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS running
+        FROM records WHERE data_set = ?1)
+    WHERE running > ?2"""
+EVICT_UP_TO = "DELETE FROM records WHERE data_set = ? AND seq <= ?"
+
+# The removals the change feed reports (base.Storage.changes): a deleted id keeps the
+# newest version that deleted it; a floor replaces the data set's previous one and drops
+# the deletions it covers.
+RECORD_DELETION = """
+    INSERT INTO deleted_records (data_set, record_id, version) VALUES (?, ?, ?)
+    ON CONFLICT (data_set, record_id) DO UPDATE SET version = MAX(version, excluded.version)"""
+SET_FLOOR = """
+    INSERT INTO record_floors (data_set, floor, version) VALUES (?, ?, ?)
+    ON CONFLICT (data_set) DO UPDATE SET floor = excluded.floor, version = excluded.version"""
+DROP_COVERED_DELETIONS = "DELETE FROM deleted_records WHERE data_set = ? AND version <= ?"
+FORGET_DELETIONS = "DELETE FROM deleted_records WHERE data_set = ?"
+FLOOR = "SELECT floor, version FROM record_floors WHERE data_set = ?"
+DELETIONS_AFTER = "SELECT record_id, version FROM deleted_records WHERE data_set = ? AND version > ?"
+RECORDS_AFTER = "SELECT seq, body FROM records WHERE data_set = ? AND seq > ? ORDER BY seq LIMIT ?"
 
 # A loose index scan: one probe per data set instead of a pass over every record.
 LAST_UPDATED = """
