@@ -145,7 +145,7 @@ SUPPORT: dict[str, EngineSupport] = {
         EngineSupport("sqlite", _sqlite_database),
         EngineSupport("postgres", _postgres_database, _postgres_unavailable, empty_postgres),
         EngineSupport("mongo", _mongo_database, _mongo_unavailable, open=_open_mongo, lacking=_mongo_lacking),
-        EngineSupport(COLUMNAR, _memory_database, open=_open_columnar, reads="memory"),
+        EngineSupport(COLUMNAR, _sqlite_database, open=_open_columnar, reads="sqlite"),
     )
 }
 READ_PATHS = [name for name, support in SUPPORT.items() if support.reads]

@@ -15,7 +15,14 @@ CHOICES = "sqlite:///path or postgresql://… or mongodb://HOST:PORT/DBNAME?repl
 
 
 def test_every_engine_has_test_support_and_every_support_an_engine():
-    assert sorted(SUPPORT) == sorted(engine.name for engine in ENGINES)
+    assert sorted(name for name, support in SUPPORT.items() if not support.reads) == \
+        sorted(engine.name for engine in ENGINES)
+
+
+def test_every_read_path_reads_an_engine_of_the_table():
+    paths = {name: support.reads for name, support in SUPPORT.items() if support.reads}
+    assert paths == {"columnar": "sqlite"}
+    assert all(engine_named(engine) for engine in paths.values())
 
 
 def test_engine_names_and_schemes_are_unique():

@@ -255,9 +255,7 @@ class ColumnarStore:
         with self._cursor() as cursor:
             cursor.execute("BEGIN")
             try:
-                if not copy.loaded:
-                    cursor.execute(f"DROP TABLE IF EXISTS {copy.table}")
-                    cursor.execute(sql.create_table(copy.table))
+                self._add_fields(cursor, copy, pages)
                 for index, changes in enumerate(pages):  # a page may rewrite a record of an earlier one
                     self._apply(cursor, copy, changes, replace=copy.loaded or index > 0)
                 rows = cursor.execute(f"SELECT count(*) FROM {copy.table}").fetchone()[0]
@@ -270,6 +268,22 @@ class ColumnarStore:
                   name, copy.version, applied, time.perf_counter() - started)
         return True
 
+    @staticmethod
+    def _add_fields(cursor, copy: _Copy, pages: list[Changes]) -> None:
+        """Number the fields the records bring that the copy has never held and give them
+        columns: in the table's CREATE on a first load, else one ALTER per column."""
+        keys = set().union(*(record.keys() for changes in pages for _, record in changes.records))
+        new = sorted(keys - copy.fields.keys())
+        for key in new:
+            copy.fields[key] = len(copy.fields)
+        if not copy.loaded:
+            cursor.execute(f"DROP TABLE IF EXISTS {copy.table}")
+            cursor.execute(sql.create_table(copy.table, copy.fields.values()))
+            return
+        for key in new:
+            for statement in sql.add_field(copy.table, copy.fields[key]):
+                cursor.execute(statement)
+
     def _apply(self, cursor, copy: _Copy, changes: Changes, *, replace: bool) -> None:
         table = copy.table
         if changes.floor is not None:
@@ -279,10 +293,6 @@ class ColumnarStore:
         if not changes.records:
             return
         records = [record for _, record in changes.records]
-        for key in sorted(set().union(*records) - copy.fields.keys()):
-            copy.fields[key] = len(copy.fields)
-            for statement in sql.add_field(table, copy.fields[key]):
-                cursor.execute(statement)
         if replace:  # a first page of a first load has nothing to replace
             cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT unnest(?::VARCHAR[]))",
                            [[record["_id"] for record in records]])

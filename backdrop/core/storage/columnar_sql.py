@@ -40,8 +40,10 @@ def pointer(field: str) -> str:
     return "/" + field.replace("~", "~0").replace("/", "~1")
 
 
-def create_table(table: str) -> str:
-    return f"CREATE TABLE {table} (id VARCHAR NOT NULL, seq BIGINT NOT NULL, ts BIGINT)"
+def create_table(table: str, indices) -> str:
+    """The table with the columns of the fields numbered `indices` at once (cheaper than adding them)."""
+    fields = "".join(f", {kind}{index} {COLUMN_TYPES[kind]}" for index in indices for kind in KINDS)
+    return f"CREATE TABLE {table} (id VARCHAR NOT NULL, seq BIGINT NOT NULL, ts BIGINT{fields})"
 
 
 def add_field(table: str, index: int) -> list[str]:
