@@ -123,6 +123,10 @@ def test_first_use_creates_the_indexes_and_records_every_version(engine, url):
     groups = [index for index in database.data_sets.index_information().values()
               if index["key"] == [("data_group", 1), ("data_type", 1)]]
     assert groups and groups[0]["unique"]
+    deletions = {name: (index["key"], index.get("unique", False))
+                 for name, index in database.deleted_records.index_information().items()}
+    assert deletions["data_set_id"] == ([("d", 1), ("i", 1)], True)
+    assert deletions["data_set_version"] == ([("d", 1), ("v", 1)], False)
 
 
 def test_migrate_says_what_it_did_and_then_that_there_is_nothing_to_do(engine):

@@ -175,6 +175,27 @@ def test_processes_upgrading_at_once_apply_each_migration_exactly_once(at_versio
     assert sql(at_version_1, "SELECT count(*) FROM backdrop_notes") == [(1,)]
 
 
+def test_a_database_of_version_4_gains_the_change_feed_keeping_its_records(fresh):
+    """Migration 5 on a database in use: the tables of removals appear, empty, and the
+    change feed answers every record stored before from cursor 0, then each removal."""
+    base = type(open_storage(fresh))  # opening connects to nothing
+    release_4 = type(f"Release4{base.__name__}", (base,), {"MIGRATIONS": tuple(base.MIGRATIONS)[:4]})
+    old = release_4.from_url(fresh)
+    old.create_data_set(CONFIG)
+    old.save_records("ds", [record("a"), record("b")])
+    old.close()
+    assert recorded_versions(fresh) == [1, 2, 3, 4]
+    engine = _open(fresh)
+    before = engine.changes("ds", 0, 10)
+    assert recorded_versions(fresh) == ALL and 5 in ALL
+    assert [found["_id"] for _, found in before.records] == ["a", "b"] and before.complete
+    assert (before.deleted, before.floor) == ((), None)
+    engine.delete_record("ds", "a")
+    after = engine.changes("ds", before.cursor, 10)
+    assert (after.records, after.deleted, after.version) == ((), ("a",), engine.data_set_version("ds"))
+    engine.close()
+
+
 def test_migrations_must_be_numbered_from_one_without_gaps():
     step = Migration(1, "one", ())
     assert check_order((step,)) == (step,)

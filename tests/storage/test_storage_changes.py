@@ -89,7 +89,7 @@ def test_a_replica_follows_every_kind_of_change(engine):
         ("delete a missing record", lambda: engine.delete_record("ds", "zzz")),
         ("save a deleted id again", lambda: engine.save_records("ds", [record("a", v=100)])),
         ("empty", lambda: engine.empty_data_set("ds")),
-        ("append after emptying", lambda: engine.save_records("ds", [record(key, v=n) for n, key in enumerate("pqrs")])),
+        ("append after emptying", lambda: engine.save_records("ds", [record(key) for key in "pqrs"])),
         ("capped eviction", lambda: engine.save_records("ds", [record("t", v=5), record("u", v=6)], 150)),
         ("replace the configuration", lambda: engine.replace_data_set("ds", config("ds", realtime=True))),
         ("delete the data set", lambda: engine.delete_data_set("ds")),
@@ -98,14 +98,13 @@ def test_a_replica_follows_every_kind_of_change(engine):
     ]
     for what, change in steps:
         change()
-        assert_follows(engine, "ds", eager)
-        assert eager.version == engine.data_set_version("ds"), what
+        try:
+            assert_follows(engine, "ds", eager)
+        except AssertionError as failure:
+            failure.add_note(f"after: {what}")
+            raise
     assert_follows(engine, "ds", late, limit=1)
-    assert late.contents() == {"b": record_of(engine, "b"), "x": record_of(engine, "x")}
-
-
-def record_of(engine, record_id: str) -> dict:
-    return engine.get_record("ds", record_id)
+    assert set(late.contents()) == {"b", "x"}
 
 
 def test_capped_eviction_reaches_a_replica_as_a_floor(engine):
@@ -204,20 +203,27 @@ def test_an_unknown_data_set_has_no_version(engine):
 
 # --- property: random histories, random page sizes, catching up at random points -------------
 
-ids = st.sampled_from(["a", "b", "c", "d", "e", "é", "f\x00"])
-operations = st.one_of(
-    st.tuples(st.just("save"), st.lists(st.tuples(ids, st.integers(0, 3)), min_size=1, max_size=4),
-              st.sampled_from([0, 0, 150, 300])),
-    st.tuples(st.just("delete"), ids),
-    st.tuples(st.just("empty")),
-    st.tuples(st.just("replace")),
-    st.tuples(st.just("recreate"), st.booleans()),
-    st.tuples(st.just("catch up"), st.integers(1, 4)),
-)
+ids = st.sampled_from(["a", "b", "é", "f\x00"])  # few, so that deletions and upserts often meet a stored id
+CHANGES = {
+    "save": st.tuples(st.just("save"), st.lists(st.tuples(ids, st.integers(0, 3)), min_size=1, max_size=4),
+                      st.sampled_from([0, 150, 300])),  # a record is about 60 bytes: caps keep two or five
+    "delete": st.tuples(st.just("delete"), ids),
+    "empty": st.just(("empty",)),
+    "replace": st.just(("replace",)),
+    "recreate": st.tuples(st.just("recreate"), st.booleans()),
+}
+# Saves and deletions are drawn most often (by share of a hundred): an empty or a deletion
+# of the whole data set covers every removal before it, so were they as frequent, few
+# histories would leave an eviction or a deletion for a replica to meet.
+SHARES = (("save", 50), ("delete", 30), ("empty", 7), ("replace", 6), ("recreate", 7))
+KINDS = [kind for kind, share in SHARES for _ in range(share)]
+changes = st.integers(0, len(KINDS) - 1).flatmap(lambda drawn: CHANGES[KINDS[drawn]])
+# Rounds of changes, each followed by catching up with that page size (0: not catching up).
+rounds = st.lists(st.tuples(st.lists(changes, min_size=1, max_size=4), st.integers(0, 4)), min_size=2, max_size=5)
 
 
-def run(engine, name: str, operation: tuple, replica: Replica) -> None:
-    kind, *args = operation
+def run(engine, name: str, change: tuple, replica: Replica) -> None:
+    kind, *args = change
     if kind == "save":
         batch, capped_size = args
         engine.save_records(name, [record(key, v=value) for key, value in batch], capped_size)
@@ -227,25 +233,26 @@ def run(engine, name: str, operation: tuple, replica: Replica) -> None:
         engine.empty_data_set(name)
     elif kind == "replace":
         engine.replace_data_set(name, config(name, realtime=True))
-    elif kind == "recreate":
+    else:
         engine.delete_data_set(name)
         if args[0]:  # a replica catching up while the data set is gone holds nothing
             replica.catch_up(engine, name)
             assert replica.contents() == {} and replica.version is None
         engine.create_data_set(config(name))
-    else:
-        assert_follows(engine, name, replica, limit=args[0])
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture],
           max_examples=max(10, settings.default.max_examples // 3))  # each example is a whole history
-@given(history=st.lists(operations, min_size=1, max_size=12), last_limit=st.integers(1, 5))
+@given(history=rounds, last_limit=st.integers(1, 5))
 def test_a_replica_catching_up_at_random_points_equals_the_data_set(engine, history, last_limit):
     for earlier in engine.list_data_sets():  # keep the database small (mongomock scans everything)
         engine.delete_data_set(earlier["name"])
     name = f"ds{next(_names)}"
     engine.create_data_set(config(name))
     replica = Replica()
-    for operation in history:
-        run(engine, name, operation, replica)
+    for changes_made, limit in history:
+        for change in changes_made:
+            run(engine, name, change, replica)
+        if limit:
+            assert_follows(engine, name, replica, limit)
     assert_follows(engine, name, replica, limit=last_limit)
