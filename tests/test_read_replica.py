@@ -119,7 +119,10 @@ def _poll(ready, what: str):
 
 
 def _read(read_url: str) -> tuple[list[str], str]:
+    """The ids and ETag the replica answers; no ids while it has not replayed the data set yet (404)."""
     answer = requests.get(f"{read_url}/data/rep/things?sort_by=_id:ascending", timeout=30)
+    if answer.status_code == 404:
+        return [], ""
     assert answer.status_code == 200, answer.text
     return [record["_id"] for record in answer.json()["data"]], answer.headers["ETag"]
 
