@@ -21,6 +21,7 @@ from backdrop.core.storage.columnar import ColumnarSettings, ColumnarStore
 from backdrop.core.storage.memory import MemoryStorage
 from backdrop.core.timeseries import DAY, PERIODS, Bucketing, UTC
 from backdrop.core.values import tuple_key
+from backdrop.testing_engines import MONGOMOCK, support_for
 
 QUERIES = (
     AggregateQuery(),
@@ -194,7 +195,9 @@ def test_a_data_set_larger_than_the_budget_alone_stays_with_the_engine(spy):
         store.close()
 
 
-def test_threads_share_one_copy_and_never_see_a_write_half_applied(store, spy):
+def test_threads_share_one_copy_and_never_see_a_write_half_applied(store, spy, request):
+    if request.node.callspec.params["plain_engine"] == "mongo" and support_for("mongo").lacking():
+        pytest.skip(MONGOMOCK)  # no transactions there: the feed can read half of a batch being written
     spy.save_records("ds", batch(0, 10))
     counts: list[list[int]] = [[] for _ in range(6)]
     writing = threading.Event()

@@ -329,15 +329,8 @@ class SQLiteStorage(VersionedSchema, Storage):
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction holding the write lock from its first statement; then the
         WAL checkpointed if it has grown past WAL_CHECKPOINT_BYTES."""
-        with self._using("write") as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
+        with self._using("write") as connection, _transaction(connection, "BEGIN IMMEDIATE"):
+            yield connection
         if self._wal_size() > WAL_CHECKPOINT_BYTES and time.monotonic() >= self._checkpoint_after:
             if not _checkpoint(connection):
                 self._checkpoint_after = time.monotonic() + CHECKPOINT_RETRY_SECONDS
@@ -380,15 +373,8 @@ class SQLiteStorage(VersionedSchema, Storage):
     @contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
         """One read transaction: every statement in it sees the same committed state."""
-        with self._using() as connection:
-            connection.execute("BEGIN")
-            try:
-                yield connection
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
+        with self._using() as connection, _transaction(connection, "BEGIN"):
+            yield connection
 
     def close(self) -> None:
         with self._lock:
@@ -663,6 +649,19 @@ class SQLiteStorage(VersionedSchema, Storage):
             cursor = connection.cursor()
             cursor.row_factory = sqlite3.Row
             return cursor.execute(statement.text, statement.params).fetchall()
+
+
+@contextmanager
+def _transaction(connection: sqlite3.Connection, begin: str) -> Iterator[sqlite3.Connection]:
+    """`begin`, then COMMIT when the block ends, or ROLLBACK when it raises."""
+    connection.execute(begin)
+    try:
+        yield connection
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
 
 
 class _Decoder:
