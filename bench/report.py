@@ -59,6 +59,10 @@ def targets(engines: dict) -> list[dict]:
                 duck = result["duckdb"]
                 found.append(_target(name, f"{query}: API ≤ 10× DuckDB (issue 16)", result["api"]["median_ms"],
                                      round(10 * duck["median_ms"], 3), duck["within_target"]))
+        for query, result in section.get("columnar", {}).get("queries", {}).items():
+            duck = result["duckdb"]
+            found.append(_target(name, f"{query}: columnar path ≤ 10× DuckDB (issue 16)", result["api"]["median_ms"],
+                                 round(10 * duck["median_ms"], 3), duck["within_target"]))
         cache = section["cache"]
         found.append(_target(name, "cached repeat ≤ 5 ms", cache["hit"]["median_ms"], CACHE_TARGET_MS,
                              cache["meets_target"]))
@@ -93,6 +97,7 @@ def table(report: dict) -> str:
                          f"{result['allowed_ms']:>9.1f}  {_mark(result['meets_target'])}  "
                          f"{_mark(result['answers_agree'])}")
         lines += _duckdb_lines(section)
+        lines += _columnar_lines(section)
         cache, week = section["cache"], section["proportionality"]
         lines.append(f"  /_status {section['status_round_trip']['median_ms']:.1f} ms; cache hit "
                      f"{cache['hit']['median_ms']:.1f} ms (first {cache['first_request_ms']:.1f} ms), "
@@ -140,6 +145,52 @@ def _duckdb_markdown(section: dict) -> list[str]:
     return lines + [""]
 
 
+def _columnar_lines(section: dict) -> list[str]:
+    """The columnar path in the short table: load, per query its median beside the engine's, catch-up."""
+    if "columnar" not in section:
+        return []
+    figures = section["columnar"]
+    lines = [f"  columnar copy ready after {figures['ready_seconds']} s; worker RSS "
+             f"{figures['memory']['loaded_rss_mb']} MB (idle {figures['memory']['idle_rss_mb']} MB, "
+             f"peak {figures['memory']['peak_rss_mb']} MB)"]
+    for query, result in figures["queries"].items():
+        lines.append(f"  {query:<30} columnar {result['api']['median_ms']:>8.1f} ms  engine "
+                     f"{section['queries'][query]['api']['median_ms']:>9.1f} ms  API/DuckDB "
+                     f"{result['duckdb']['ratio_api_to_duckdb']:>5.1f}×  same {_mark(result['same_as_engine'])}")
+    catch_up = figures["catch_up"]
+    lines.append(f"  first query after a {catch_up['records_per_write']:,}-record write "
+                 f"{catch_up['first_query_after_write']['median_ms']} ms (no write "
+                 f"{catch_up['no_write']['median_ms']} ms); counted {_mark(catch_up['every_answer_counted_the_new_records'])}")
+    return lines
+
+
+def _columnar_markdown(section: dict) -> list[str]:
+    """The columnar path as Markdown for RESULTS.md: on and off, DuckDB, catch-up, memory."""
+    if "columnar" not in section:
+        return []
+    figures, memory = section["columnar"], section["columnar"]["memory"]
+    lines = ["| query | engine path median ms | columnar median ms | columnar p95 ms | DuckDB median ms | "
+             "columnar/DuckDB | ≤ 10× | same JSON as engine | answered by the copy |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | :---: | :---: | :---: |"]
+    for query, result in figures["queries"].items():
+        duck = result["duckdb"]
+        lines.append(f"| `{query}` | {section['queries'][query]['api']['median_ms']:,.1f} | "
+                     f"{result['api']['median_ms']:,.1f} | {result['api']['p95_ms']:,.1f} | "
+                     f"{duck['median_ms']:,.1f} | {duck['ratio_api_to_duckdb']} | "
+                     f"{_mark(duck['within_target']).strip()} | {_mark(result['same_as_engine']).strip()} | "
+                     f"{result['columnar_answers']} of {result['columnar_answers'] + result['engine_answers']} |")
+    catch_up = figures["catch_up"]
+    return lines + [
+        "", f"Copy ready {figures['ready_seconds']} s after the first grouped query. Read worker RSS: "
+            f"{memory['idle_rss_mb']} MB idle, {memory['loaded_rss_mb']} MB with the copy loaded, "
+            f"{memory['end_rss_mb']} MB at the end, peak {memory['peak_rss_mb']} MB.",
+        "", f"Catch-up (`{catch_up['query']}`, {catch_up['writes']} writes of {catch_up['records_per_write']:,} "
+            f"new records): first query after a write median {catch_up['first_query_after_write']['median_ms']} ms "
+            f"(p95 {catch_up['first_query_after_write']['p95_ms']} ms) against {catch_up['no_write']['median_ms']} ms "
+            f"with nothing to catch up; every answer counted the new records: "
+            f"{_mark(catch_up['every_answer_counted_the_new_records']).strip()}.", ""]
+
+
 def _probe_line(figures: dict) -> str:
     """p50/p95/max of the probe idle, under the abusive queries, and with slow clients too."""
     parts = []
@@ -182,7 +233,7 @@ def markdown(report: dict) -> str:
                          f"{result['raw']['median_ms']:,.1f} | {result['raw']['p95_ms']:,.1f} | "
                          f"{result['ratio_api_to_raw']} | {result['allowed_ms']:,.1f} | "
                          f"{_mark(result['meets_target']).strip()} | {_mark(result['answers_agree']).strip()} |")
-        lines += [""] + _duckdb_markdown(section)
+        lines += [""] + _duckdb_markdown(section) + _columnar_markdown(section)
         lines += [f"`/_status` round trip: median {section['status_round_trip']['median_ms']} ms, "
                       f"p95 {section['status_round_trip']['p95_ms']} ms.", "",
                   f"Response cache (`{cache['query']}`): first request {cache['first_request_ms']} ms; "

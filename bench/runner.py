@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import abuse, duck, generate, memory, reads
+from bench import abuse, columnar, duck, generate, memory, reads
 from bench.engines import default_engines, open_engine
 from bench.ingest import create_data_set, post_all
 from bench.servers import App, app_environment, start_app
@@ -78,9 +78,10 @@ def _rounded(values) -> list[float]:
 
 
 def _measure(engine, options: Options, folder: Path, started: list[App]) -> dict:
-    def app(kind: str, label: str, cache_size: int = 0) -> App:
-        environ = app_environment(engine.database_url, folder, workers=options.workers,
-                                  cache_size=cache_size)
+    def app(kind: str, label: str, cache_size: int = 0, workers: int = options.workers,
+            extra: dict | None = None) -> App:
+        environ = app_environment(engine.database_url, folder, workers=workers, cache_size=cache_size,
+                                  extra=extra)
         started.append(start_app(kind, environ, folder, label))
         return started[-1]
 
@@ -92,13 +93,19 @@ def _measure(engine, options: Options, folder: Path, started: list[App]) -> dict
     write.stop()
     engine.after_load()
     section["ingest"].update(_raw_ingest(engine, large, options, section["ingest"]))
-    columnar = duck.DuckTable(folder)
+    table = duck.DuckTable(folder)
     try:
-        section["duckdb"] = _duckdb_load(engine, columnar, options)
+        section["duckdb"] = _duckdb_load(engine, table, options)
         read, cached = app("read", "read-nocache"), app("read", "read-cache", cache_size=1024)
-        section.update(_reads(engine, read, cached, large, small, options, columnar))
+        section.update(_reads(engine, read, cached, large, small, options, table))
+        copies = app("read", "read-columnar", workers=1, extra=columnar.environment())
+        write = app("write", "write-catch-up")
+        section["columnar"] = columnar.measure(copies, read, write, large, options.repeat, table,
+                                               lambda message: progress(f"{engine.name}: {message}"))
+        copies.stop()
+        write.stop()
     finally:
-        columnar.close()  # its memory is the benchmark's, not the read workers' measured below
+        table.close()  # its memory is the benchmark's, not the read workers' measured below
     if options.abuse_seconds > 0:
         section["abuse"] = _abuse(engine, read, large, options)
     read.stop()
@@ -116,22 +123,22 @@ def _raw_ingest(engine, large, options: Options, api: dict) -> dict:
             "ratio_api_to_raw": round(api["records_per_second"] / rate, 3)}
 
 
-def _duckdb_load(engine, columnar: duck.DuckTable, options: Options) -> dict:
+def _duckdb_load(engine, table: duck.DuckTable, options: Options) -> dict:
     progress(f"{engine.name}: DuckDB baseline, loading the same records into typed columns")
-    seconds, rows = columnar.load(generate.records(options.records, LARGE_SEED))
-    return {"version": columnar.version, "load_seconds": round(seconds, 3), "rows": rows,
+    seconds, rows = table.load(generate.records(options.records, LARGE_SEED))
+    return {"version": table.version, "load_seconds": round(seconds, 3), "rows": rows,
             "load_records_per_second": round(rows / seconds, 1)}
 
 
 def _reads(engine, read: App, cached: App, large, small, options: Options,
-           columnar: duck.DuckTable) -> dict:
+           table: duck.DuckTable) -> dict:
     reads.warm(read, small)
     reads.warm(cached, small)
     progress(f"{engine.name}: queries ({options.repeat} runs each)")
     status = reads.status_round_trip(read, options.repeat)
     section = {"status_round_trip": status,
                "queries": reads.query_suite(read, engine, large, options.repeat, status["median_ms"],
-                                           columnar)}
+                                           table)}
     progress(f"{engine.name}: response cache and proportionality")
     section["cache"] = reads.response_cache(cached, large, options.repeat)
     section["proportionality"] = reads.proportionality(read, engine, large, small, options.repeat)

@@ -21,8 +21,13 @@ STOP_TIMEOUT_SECONDS = 15
 WORKER_TIMEOUT_SECONDS = 900
 
 
-def app_environment(database_url: str, folder: Path, *, workers: int, cache_size: int) -> dict:
-    """The environment of one app: production settings, everything else inside `folder`."""
+def app_environment(database_url: str, folder: Path, *, workers: int, cache_size: int,
+                    extra: dict | None = None) -> dict:
+    """The environment of one app: production settings, everything else inside `folder`.
+
+    Columnar copies (issue 16) are off unless `extra` turns them on (bench/columnar.py), so
+    the engine's figures stay the engine's.
+    """
     return testing.app_environment(
         folder, database_url,
         BACKDROP_ENV="production",
@@ -32,6 +37,7 @@ def app_environment(database_url: str, folder: Path, *, workers: int, cache_size
         WEB_CONCURRENCY=str(workers),
         # Slow queries are measured, not killed at gunicorn's default 30 s worker timeout.
         GUNICORN_CMD_ARGS=f"--timeout {WORKER_TIMEOUT_SECONDS}",
+        **{"BACKDROP_COLUMNAR": "0", **(extra or {})},
     )
 
 

@@ -9,9 +9,11 @@ tests wait seconds, not minutes. No assertion is about speed: every wait is a ge
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ SLOW_CLIENTS = 50
 HEADER_TIMEOUT = 2
 BODY_TIMEOUT = 2
 MAX_BATCH = 5
+MAX_BODY = 1_000_000
 PROBE_DEADLINE = 10  # seconds a probe may wait: generous, this is liveness, not speed
 ADMIN_TOKEN = "slow-admin"
 TOKEN = "slow-token"
@@ -44,7 +47,7 @@ def apps(tmp_path_factory):
     environ = app_environment(folder, f"sqlite:///{folder}/backdrop.db", BACKDROP_ADMIN_TOKEN=ADMIN_TOKEN,
                               WEB_CONCURRENCY="1", BACKDROP_WEB_THREADS="2",
                               BACKDROP_HEADER_TIMEOUT=str(HEADER_TIMEOUT), BACKDROP_BODY_TIMEOUT=str(BODY_TIMEOUT),
-                              BACKDROP_MAX_BATCH_RECORDS=str(MAX_BATCH))
+                              BACKDROP_MAX_BATCH_RECORDS=str(MAX_BATCH), BACKDROP_MAX_BODY_BYTES=str(MAX_BODY))
     stack = Stack()
     try:
         processes = {name: stack.add(start_app(name, environ, folder)) for name in ("read", "write")}
@@ -185,3 +188,41 @@ def test_a_second_request_on_a_kept_alive_connection_is_served_and_bounded_too(a
         assert seen.count(b"HTTP/1.1 200 OK") == 2
         sock.sendall(b"GET /_status HTTP/1.1\r\n")
         assert _closed_by_server(sock, time.monotonic() + HEADER_TIMEOUT + PROBE_DEADLINE)
+
+
+def _gzip(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+# A bomb whose first member inflates past the limit, followed by far more than gunicorn's
+# 64 KiB drain of compressed bytes the app never reads; and a body announced too large.
+BOMB = _gzip(bytes(2 * MAX_BODY)) + _gzip(os.urandom(200_000))
+REFUSED_BODIES = {
+    "gzip bomb": (BOMB, {"Content-Encoding": "gzip"}),
+    "announced too large": (b"[" + b" " * (MAX_BODY + 10) + b"]", {}),
+    "bad token": (b"[" + b" " * 200_000 + b"]", {"Authorization": "Bearer wrong"}),
+}
+REFUSALS = {"gzip bomb": 413, "announced too large": 413, "bad token": 401}
+
+
+@pytest.mark.parametrize("refusal", REFUSED_BODIES)
+def test_a_body_refused_before_its_end_closes_the_connection_and_the_client_carries_on(apps, refusal):
+    """The answer says `Connection: close` (the rest of the body is still on the socket), so
+    a client's next request goes on a new connection instead of one the server resets."""
+    body, headers = REFUSED_BODIES[refusal]
+    with requests.Session() as session:
+        refused = session.post(apps["write"].url + RECORDS, data=body, headers={**WRITER, **headers},
+                               timeout=PROBE_DEADLINE)
+        assert refused.status_code == REFUSALS[refusal], refused.text
+        assert refused.headers.get("Connection", "").lower() == "close"
+        for _ in range(3):
+            assert session.get(apps["write"].url + "/_status", timeout=PROBE_DEADLINE).status_code == 200
+
+
+def test_a_body_read_whole_keeps_the_connection_alive_even_when_refused(apps):
+    """Only unread bodies close: a record the app read and refused (400) leaves the connection open."""
+    with requests.Session() as session:
+        refused = session.post(apps["write"].url + RECORDS, data='[{"_id": 3}]', headers=WRITER, timeout=PROBE_DEADLINE)
+        assert refused.status_code == 400, refused.text
+        assert refused.headers.get("Connection", "").lower() != "close"

@@ -14,6 +14,7 @@ from backdrop.web import (configure_logging, get_storage, install_storage, obser
                          register_error_handlers)
 from backdrop.write import admin, admin_documents, admin_export, records_routes
 from backdrop.write.audit import AuditLog
+from backdrop.write.body import close_after_unread_body
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     openapi.install(app, openapi.write_description())
     about.install(app, "write")
     app.after_request(_finish)
+    app.wsgi_app = close_after_unread_body(app.wsgi_app)
     return app
 
 

@@ -36,6 +36,8 @@ UNREADABLE = "Request body could not be read whole"
 _DIGITS_AS_ZEROS = bytes(ord("0") if chr(byte) in "0123456789" else ord(" ") for byte in range(256))
 _LONG_RUN = b"0" * 19
 
+BODY_READ = "backdrop.body_read"  # environ key: read_body read the whole body
+
 
 # What a wrong content type (or a JSON null) answers, per route: the original's three
 # different bodies, which clients match on. Made fresh for every request: a raised
@@ -138,12 +140,46 @@ def _check_size(out: bytearray, limit: int) -> None:
 
 
 def read_body(limit: int) -> bytes:
-    """The request body, gunzipped if it says so, at most `limit` bytes (413 beyond)."""
+    """The request body, gunzipped if it says so, at most `limit` bytes (413 beyond).
+
+    A body read to its end is marked so in the environ: any other request that carried a
+    body is answered with the connection closed (`close_after_unread_body`).
+    """
     if _is_gzip():
         # Compressed data can be a little larger than its content (stored blocks, headers).
-        raw = _raw_chunks(limit + limit // 100 + BLOCK, BLOCK)
-        return inflate(raw, limit)
-    return b"".join(_raw_chunks(limit, PLAIN_READ))
+        body = inflate(_raw_chunks(limit + limit // 100 + BLOCK, BLOCK), limit)
+    else:
+        body = b"".join(_raw_chunks(limit, PLAIN_READ))
+    request.environ[BODY_READ] = True
+    return body
+
+
+def _carries_body(environ) -> bool:
+    length = environ.get("CONTENT_LENGTH") or "0"
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return chunked or length.strip() not in ("", "0")
+
+
+def close_after_unread_body(wsgi_app):
+    """WSGI middleware: the answer to a request whose body was not read to its end (refused
+    part-way as too large or not gzip, or before reading: unknown data set, bad token) says
+    `Connection: close`, and the connection closes.
+
+    The rest of that body is still on the socket, and gunicorn drains at most 64 KiB of it
+    before reusing a kept-alive connection: past that it closes the connection *after* an
+    answer that promised keep-alive, and a client sending its next request on it sees the
+    connection reset (a gzip bomb did this to the feature tests). gunicorn ignores a
+    Connection header set by the app, so the flag goes to its response object, the
+    `start_response` it passed (gunicorn's version is pinned); other servers are unaffected.
+    """
+    def app(environ, start_response):
+        def start(status, headers, exc_info=None):
+            force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+            if force_close is not None and not environ.get(BODY_READ) and _carries_body(environ):
+                force_close()
+            return start_response(status, headers, exc_info)
+        return wsgi_app(environ, start)
+    return app
 
 
 def parse_json(data: bytes, exact_integers: bool = False):
