@@ -85,13 +85,13 @@ def _queries(app: App, engine_app: App, data_set: DataSetRef, repeat: int, table
         after = answered(app)
         with requests.Session() as session:
             engine_answer = get(session, engine_app.url + data_set.path, spec).json()
-        data = response.json()["data"]
+        answer = response.json()
         results[spec.name] = {
             "query": spec.text, "api": api,
             "columnar_answers": int(after["columnar"] - before["columnar"]),
             "engine_answers": int(after["database"] - before["database"]),
-            "same_as_engine": response.json() == engine_answer,
-            "duckdb": reads.duckdb_timing(table, spec, api, data, repeat),
+            "same_as_engine": answer == engine_answer,
+            "duckdb": reads.duckdb_timing(table, spec, api, answer["data"], repeat),
         }
     return results
 

@@ -62,8 +62,7 @@ def insert_records(table: str, fields: dict[str, int]) -> Statement:
     `json_extract` of every pointer at once parses each record once, not once per field:
     half the time, and a third of the working memory, of a field-by-field extraction.
     """
-    positions = {index: position for position, index in enumerate(fields.values(), start=1)}
-    values = "".join(f", vs[{position}] AS v{index}" for index, position in positions.items())
+    values = "".join(f", vs[{position}] AS v{index}" for position, index in enumerate(fields.values(), start=1))
     columns = ["id", "seq", "ts"]
     selected = ["j->>'/_id'", "seq", "epoch_us(CAST(j->>'/_timestamp' AS TIMESTAMPTZ))"]
     for index in fields.values():
